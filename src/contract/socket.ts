@@ -1,0 +1,156 @@
+/**
+ * The Socket.IO contract (contract.md section 4; ../reference/websocket-events.txt), one module for
+ * the server and for frontends: `import type { ServerToClientEvents } from 'intent-projector/contract'`.
+ * The zod schemas describe every server payload; `npm run schemas` writes them to `schemas/`.
+ */
+import { z } from 'zod';
+import { FRONTEND_STATUSES, HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES } from '../reduce/status.js';
+
+const isoOrNull = z.string().nullable().describe('ISO-8601 instant or null');
+const timestamp = z.number().int().describe('emission time, epoch milliseconds');
+const intentId = z.string().regex(/^0x[0-9a-f]{64}$/).describe('lower-cased intent id');
+
+export const txHashesSchema = z
+  .object({
+    sourceLock: z.string().optional(),
+    destinationLock: z.string().optional(),
+    destinationWithdraw: z.string().optional(),
+    sourceWithdraw: z.string().optional(),
+    sourceRefund: z.string().optional(),
+    destinationRefund: z.string().optional(),
+  })
+  .strict()
+  .describe('only the keys seen');
+
+export const formattedIntentSchema = z
+  .object({
+    intentId,
+    status: z.enum(FRONTEND_STATUSES),
+    proofStatus: z.enum(PROOF_STATUSES),
+    solver: z.string().nullable(),
+    fromChain: z.number().int().nullable(),
+    toChain: z.number().int().nullable(),
+    amount: z.string().nullable(),
+    createdAt: isoOrNull,
+    updatedAt: isoOrNull,
+    matchedAt: isoOrNull,
+    completedAt: isoOrNull,
+    htlcState: z.enum(HTLC_STATES),
+    txHashes: txHashesSchema,
+    error: z.string().nullable(),
+    failureReason: z.string().nullable(),
+    version: z.number().int().positive(),
+    timestamp,
+  })
+  .strict();
+
+export const statusChangedSchema = formattedIntentSchema
+  .extend({ oldStatus: z.enum(INTERNAL_STATUSES).describe('internal enum value before the change') })
+  .strict();
+
+export const proofPayloadSchema = z
+  .object({
+    intentId,
+    proofStatus: z.enum(PROOF_STATUSES),
+    oldProofStatus: z.enum(PROOF_STATUSES),
+    proofGeneratedAt: isoOrNull,
+    timestamp,
+  })
+  .strict();
+
+export const settlementProofSchema = z
+  .object({ intentId, proof: z.string(), verifier: z.string().nullable(), timestamp })
+  .strict();
+
+export const removedSchema = z.object({ intentId, timestamp }).strict();
+export const notFoundSchema = z.object({ intentId: z.string() }).strict();
+
+export const mempoolStatsSchema = z
+  .object({
+    total: z.number().int().nonnegative(),
+    submitted: z.number().int().nonnegative(),
+    matched: z.number().int().nonnegative(),
+    executing: z.number().int().nonnegative(),
+    completed: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    cancelled: z.number().int().nonnegative(),
+  })
+  .strict();
+
+export const pongSchema = z.object({ timestamp }).strict();
+
+export const ERROR_CODES = [
+  'INVALID_INTENT_ID',
+  'INVALID_PAYLOAD',
+  'UNAUTHORIZED',
+  'TOO_MANY_SUBSCRIPTIONS',
+  'RATE_LIMITED',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const errorSchema = z
+  .object({ event: z.string(), code: z.enum(ERROR_CODES), message: z.string() })
+  .strict();
+
+export const ackSchema = z.union([
+  z.object({ ok: z.literal(true) }).strict(),
+  z.object({ ok: z.literal(false), code: z.enum(ERROR_CODES), message: z.string() }).strict(),
+]);
+
+export type FormattedIntent = z.infer<typeof formattedIntentSchema>;
+export type StatusChangedPayload = z.infer<typeof statusChangedSchema>;
+export type ProofPayload = z.infer<typeof proofPayloadSchema>;
+export type SettlementProofPayload = z.infer<typeof settlementProofSchema>;
+export type RemovedPayload = z.infer<typeof removedSchema>;
+export type NotFoundPayload = z.infer<typeof notFoundSchema>;
+export type MempoolStatsPayload = z.infer<typeof mempoolStatsSchema>;
+export type PongPayload = z.infer<typeof pongSchema>;
+export type ErrorPayload = z.infer<typeof errorSchema>;
+export type Ack = z.infer<typeof ackSchema>;
+export type AckCallback = (ack: Ack) => void;
+
+/** Every server → client event and its payload schema (used for schemas/ and tests). */
+export const serverEventSchemas = {
+  'intent:status': formattedIntentSchema,
+  'intent:not_found': notFoundSchema,
+  'intent:proof': proofPayloadSchema,
+  'intent:settlement_proof': settlementProofSchema,
+  'intent:new': formattedIntentSchema,
+  'intent:status_changed': statusChangedSchema,
+  'intent:proof_changed': proofPayloadSchema,
+  'intent:removed': removedSchema,
+  'mempool:stats': mempoolStatsSchema,
+  pong: pongSchema,
+  error: errorSchema,
+} as const;
+
+export type ServerEventName = keyof typeof serverEventSchemas;
+
+export interface ServerToClientEvents {
+  'intent:status': (payload: FormattedIntent) => void;
+  'intent:not_found': (payload: NotFoundPayload) => void;
+  'intent:proof': (payload: ProofPayload) => void;
+  'intent:settlement_proof': (payload: SettlementProofPayload) => void;
+  'intent:new': (payload: FormattedIntent) => void;
+  'intent:status_changed': (payload: StatusChangedPayload) => void;
+  'intent:proof_changed': (payload: ProofPayload) => void;
+  'intent:removed': (payload: RemovedPayload) => void;
+  'mempool:stats': (payload: MempoolStatsPayload) => void;
+  pong: (payload: PongPayload) => void;
+  error: (payload: ErrorPayload) => void;
+}
+
+/** Client → server, exactly as the reference; each may pass an acknowledgement callback. */
+export interface ClientToServerEvents {
+  'subscribe:intent': (intentId: string, ack?: AckCallback) => void;
+  'unsubscribe:intent': (intentId: string, ack?: AckCallback) => void;
+  'subscribe:all': (ack?: AckCallback) => void;
+  'unsubscribe:all': (ack?: AckCallback) => void;
+  ping: (ack?: AckCallback) => void;
+}
+
+export type ClientEventName = keyof ClientToServerEvents;
+
+/** Room names: one per intent and one for all intents. */
+export const ALL_INTENTS_ROOM = 'all-intents';
+export const intentRoom = (intentId: string): string => `intent:${intentId}`;

@@ -1,0 +1,109 @@
+/**
+ * Record → typed event: the one place untyped input becomes typed (contract.md section 2.1).
+ * Accepts the canonical JSON envelope, CloudEvents 1.0 structured mode (value has `specversion`)
+ * and CloudEvents binary mode (`ce_*` headers, value = data). All three give the same event.
+ * Never throws: a bad record yields `{ ok: false, reason }` naming the wrong field.
+ */
+import { intentEventSchema, type IntentEvent } from '../contract/events.js';
+
+export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+export type RecordHeaders = Record<string, HeaderValue>;
+
+export interface RawRecord {
+  readonly value: Buffer | string | null;
+  readonly headers?: RecordHeaders | undefined;
+}
+
+export type DecodeFailure = 'not_json' | 'unknown_type' | 'invalid';
+
+export type Decoded =
+  | { readonly ok: true; readonly event: IntentEvent }
+  | { readonly ok: false; readonly kind: DecodeFailure; readonly reason: string };
+
+const CE_NAMES: Readonly<Record<string, string>> = { eventId: 'id', intentId: 'subject', occurredAt: 'time' };
+
+function header(headers: RecordHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  if (v === undefined) return undefined;
+  const first = Array.isArray(v) ? v[0] : v;
+  return first === undefined ? undefined : first.toString();
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, reason: `value is not JSON: ${(err as Error).message}` };
+  }
+}
+
+export function decodeRecord(record: RawRecord): Decoded {
+  const text = record.value === null ? '' : record.value.toString();
+  const binarySpec = header(record.headers, 'ce_specversion');
+  if (binarySpec !== undefined) {
+    let data: unknown = undefined;
+    if (text.length > 0) {
+      const parsed = parseJson(text);
+      if (!parsed.ok) return { ok: false, kind: 'not_json', reason: parsed.reason };
+      data = parsed.value;
+    }
+    return fromCloudEvent(
+      {
+        specversion: binarySpec,
+        id: header(record.headers, 'ce_id'),
+        type: header(record.headers, 'ce_type'),
+        subject: header(record.headers, 'ce_subject'),
+        time: header(record.headers, 'ce_time'),
+        data,
+      },
+      'binary CloudEvent header ce_',
+    );
+  }
+  if (text.length === 0) return { ok: false, kind: 'not_json', reason: 'value is empty' };
+  const parsed = parseJson(text);
+  if (!parsed.ok) return { ok: false, kind: 'not_json', reason: parsed.reason };
+  return decodeValue(parsed.value);
+}
+
+/** Decodes an already-parsed JSON value (canonical envelope or structured CloudEvent). */
+export function decodeValue(value: unknown): Decoded {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, kind: 'invalid', reason: 'value must be a JSON object' };
+  }
+  const obj = value as Record<string, unknown>;
+  if ('specversion' in obj) return fromCloudEvent(obj, 'CloudEvent field ');
+  return validate(obj, '');
+}
+
+function fromCloudEvent(ce: Record<string, unknown>, prefix: string): Decoded {
+  if (ce['specversion'] !== '1.0') {
+    return { ok: false, kind: 'invalid', reason: `${prefix}specversion: must be "1.0", got ${JSON.stringify(ce['specversion'])}` };
+  }
+  const canonical = {
+    eventId: ce['id'],
+    type: ce['type'],
+    intentId: ce['subject'],
+    occurredAt: ce['time'],
+    data: ce['data'],
+  };
+  return validate(canonical, prefix);
+}
+
+function validate(obj: Record<string, unknown>, cePrefix: string): Decoded {
+  const result = intentEventSchema.safeParse(obj);
+  if (result.success) return { ok: true, event: result.data };
+  const issue = result.error.issues[0];
+  if (issue === undefined) return { ok: false, kind: 'invalid', reason: 'invalid event' };
+  const [head, ...rest] = issue.path.map(String);
+  if (head === 'type') {
+    const type = obj['type'];
+    if (typeof type === 'string') return { ok: false, kind: 'unknown_type', reason: `unknown event type "${type}"` };
+    return { ok: false, kind: 'invalid', reason: `${cePrefix}type: must be a string naming a known event type` };
+  }
+  const field =
+    cePrefix && head !== undefined && CE_NAMES[head] !== undefined
+      ? `${cePrefix}${CE_NAMES[head]}`
+      : [head, ...rest].filter((s) => s !== undefined).join('.');
+  const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more)` : '';
+  return { ok: false, kind: 'invalid', reason: `${field || 'value'}: ${issue.message}${more}` };
+}

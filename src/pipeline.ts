@@ -1,0 +1,78 @@
+/**
+ * The pipeline core: decoded records → reducer → diffs → emissions. Imperative shell around the
+ * pure fold: it holds the store, reads the clock for emission timestamps, and hands emissions to
+ * whatever delivers them (the Socket.IO transport, or a recorder in tests).
+ * Until `markCaughtUp()`, nothing is emitted (no `intent:new` storm for history).
+ */
+import { decodeRecord } from './ingest/decode.js';
+import type { DeadLetterSink, SourceBatch } from './ingest/source.js';
+import type { Diff } from './reduce/diff.js';
+import { ProjectionStore } from './reduce/store.js';
+import { emissionsFor, type Emission } from './fanout/emissions.js';
+
+export interface EmissionSink {
+  deliver(emissions: readonly Emission[]): void;
+  /** the mempool counts changed (coalesced by the sink) */
+  statsChanged(): void;
+}
+
+export interface PipelineHooks {
+  onApplied?(count: number): void;
+  onDeadLetter?(reason: string, kind: string): void;
+  onDiff?(diff: Diff): void;
+}
+
+export class Pipeline {
+  readonly store = new ProjectionStore();
+  private caughtUp = false;
+  private recordsRead = 0;
+  private deadLetters = 0;
+
+  constructor(
+    private readonly sink: EmissionSink,
+    private readonly dlq: DeadLetterSink,
+    private readonly clock: () => number = Date.now,
+    private readonly hooks: PipelineHooks = {},
+  ) {}
+
+  get isCaughtUp(): boolean {
+    return this.caughtUp;
+  }
+  get records(): number {
+    return this.recordsRead;
+  }
+  get deadLettered(): number {
+    return this.deadLetters;
+  }
+
+  /** Applies a batch; resolves once its dead letters are written and its emissions delivered. */
+  async applyBatch(batch: SourceBatch): Promise<void> {
+    let applied = 0;
+    let statsDirty = false;
+    const live = this.caughtUp;
+    for (const record of batch.records) {
+      this.recordsRead++;
+      const decoded = decodeRecord(record);
+      if (!decoded.ok) {
+        this.deadLetters++;
+        this.hooks.onDeadLetter?.(decoded.reason, decoded.kind);
+        await this.dlq.write(record, decoded.reason);
+        continue;
+      }
+      const diff = this.store.apply(decoded.event);
+      if (diff === null) continue;
+      applied++;
+      this.hooks.onDiff?.(diff);
+      if (diff.kind !== 'updated' || diff.status !== null) statsDirty = true;
+      if (live) this.sink.deliver(emissionsFor(diff, this.clock()));
+    }
+    if (applied > 0) this.hooks.onApplied?.(applied);
+    if (statsDirty && live) this.sink.statsChanged();
+  }
+
+  markCaughtUp(): void {
+    if (this.caughtUp) return;
+    this.caughtUp = true;
+    this.sink.statsChanged();
+  }
+}

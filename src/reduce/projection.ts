@@ -1,0 +1,69 @@
+/**
+ * The projection of one intent (contract.md section 3) and the per-intent state the fold keeps.
+ * Times are epoch milliseconds (formatted as ISO-8601 only when emitted). Objects are never
+ * mutated: `evolve` returns a new one, so a diff can hold both versions safely.
+ */
+import type { HtlcState, InternalStatus, ProofStatus } from './status.js';
+
+export interface TxHashes {
+  readonly sourceLock?: string;
+  readonly destinationLock?: string;
+  readonly destinationWithdraw?: string;
+  readonly sourceWithdraw?: string;
+  readonly sourceRefund?: string;
+  readonly destinationRefund?: string;
+}
+export type TxHashKey = keyof TxHashes;
+
+export interface Projection {
+  readonly intentId: string;
+  readonly status: InternalStatus;
+  readonly proofStatus: ProofStatus;
+  readonly htlcState: HtlcState;
+  readonly solver: string | null;
+  readonly fromChain: number | null;
+  readonly toChain: number | null;
+  readonly amount: string | null;
+  /** occurredAt of `intent.submitted`; until it is seen, the earliest applied occurredAt. */
+  readonly createdAt: number;
+  readonly submittedSeen: boolean;
+  /** greatest occurredAt applied */
+  readonly updatedAt: number;
+  readonly matchedAt: number | null;
+  readonly completedAt: number | null;
+  readonly proofGeneratedAt: number | null;
+  /** only the keys seen; shared between versions until one changes */
+  readonly txHashes: TxHashes;
+  readonly error: string | null;
+  readonly failureReason: string | null;
+  /** applied events, 1, 2, ... */
+  readonly version: number;
+  /** de-duplication keys of applied events (see dedup.ts) */
+  readonly seen: readonly number[];
+}
+
+/** What the fold keeps per intentId: a live projection, or the tombstone of a removed one. */
+export type IntentState =
+  | { readonly kind: 'live'; readonly projection: Projection; readonly removedAt: number | null }
+  | { readonly kind: 'removed'; readonly removedAt: number };
+
+/** Fields compared to name what changed in a diff (status and proofStatus have their own entries). */
+export const DIFF_FIELDS = [
+  'htlcState',
+  'solver',
+  'fromChain',
+  'toChain',
+  'amount',
+  'createdAt',
+  'updatedAt',
+  'matchedAt',
+  'completedAt',
+  'proofGeneratedAt',
+  'txHashes',
+  'error',
+  'failureReason',
+  'version',
+] as const satisfies readonly (keyof Projection)[];
+export type DiffField = (typeof DIFF_FIELDS)[number];
+
+export const EMPTY_TX_HASHES: TxHashes = Object.freeze({});

@@ -1,0 +1,106 @@
+/**
+ * The status model of contract.md section 3: the three ranked dimensions of an intent and the
+ * normalised frontend status derived from them.
+ */
+
+export const INTERNAL_STATUSES = ['SUBMITTED', 'MATCHED', 'EXECUTING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export type InternalStatus = (typeof INTERNAL_STATUSES)[number];
+
+export const PROOF_STATUSES = ['pending', 'generating', 'generated', 'verified', 'failed'] as const;
+export type ProofStatus = (typeof PROOF_STATUSES)[number];
+
+export const HTLC_STATES = [
+  'none',
+  'awaiting_source_lock',
+  'source_locked',
+  'destination_locked',
+  'destination_withdrawn',
+  'source_withdrawn',
+  'refunded',
+] as const;
+export type HtlcState = (typeof HTLC_STATES)[number];
+
+export const FRONTEND_STATUSES = [
+  'proofs_pending',
+  'proofs_verified',
+  'matched',
+  'waiting_for_source_lock',
+  'executing',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export type FrontendStatus = (typeof FRONTEND_STATUSES)[number];
+
+/** Ranks: equal numbers are the same rank (the final tier of each dimension). */
+const STATUS_RANK: Readonly<Record<InternalStatus, number>> = {
+  SUBMITTED: 0,
+  MATCHED: 1,
+  EXECUTING: 2,
+  COMPLETED: 3,
+  FAILED: 3,
+  CANCELLED: 3,
+};
+const PROOF_RANK: Readonly<Record<ProofStatus, number>> = {
+  pending: 0,
+  generating: 1,
+  generated: 2,
+  verified: 3,
+  failed: 3,
+};
+const HTLC_RANK: Readonly<Record<HtlcState, number>> = {
+  none: 0,
+  awaiting_source_lock: 1,
+  source_locked: 2,
+  destination_locked: 3,
+  destination_withdrawn: 4,
+  source_withdrawn: 5,
+  refunded: 6,
+};
+
+export const statusRank = (s: InternalStatus): number => STATUS_RANK[s];
+export const proofRank = (s: ProofStatus): number => PROOF_RANK[s];
+export const htlcRank = (s: HtlcState): number => HTLC_RANK[s];
+
+export const isFinalStatus = (s: InternalStatus): boolean => STATUS_RANK[s] === 3;
+export const isFinalProof = (s: ProofStatus): boolean => PROOF_RANK[s] === 3;
+export const isFinalHtlc = (s: HtlcState): boolean => s === 'refunded';
+
+/**
+ * How an event relates to the current value of one ranked dimension:
+ * - `advance`: it ranks above; the value moves and the event's fields are set;
+ * - `same`: same rank, not final; the value is set (a re-match) and fields are set;
+ * - `stale`: it ranks below, or the current value is final; only missing fields fill in.
+ */
+export type Relation = 'advance' | 'same' | 'stale';
+
+export function relate(currentRank: number, currentFinal: boolean, eventRank: number): Relation {
+  if (currentFinal) return 'stale';
+  if (eventRank > currentRank) return 'advance';
+  if (eventRank === currentRank) return 'same';
+  return 'stale';
+}
+
+/** The normalisation table of section 3, row by row. */
+export function frontendStatus(status: InternalStatus, proofStatus: ProofStatus, htlcState: HtlcState): FrontendStatus {
+  switch (status) {
+    case 'SUBMITTED':
+      return proofStatus === 'verified' ? 'proofs_verified' : 'proofs_pending';
+    case 'MATCHED':
+      return htlcState === 'awaiting_source_lock' ? 'waiting_for_source_lock' : 'matched';
+    case 'EXECUTING':
+      return 'executing';
+    case 'COMPLETED':
+      return 'completed';
+    case 'FAILED':
+      return 'failed';
+    case 'CANCELLED':
+      return 'cancelled';
+    default:
+      return assertNever(status);
+  }
+}
+
+export function assertNever(x: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,164 @@
+/**
+ * The composition root of one running service: source → pipeline (decode, fold, fan-out) →
+ * transport. Used by `main.ts` (the `serve` command) and by integration tests, which start real
+ * instances against the real broker.
+ */
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { DeadLetterSink, EventSource, ReplayProgress } from './ingest/source.js';
+import { Pipeline } from './pipeline.js';
+import { Metrics } from './transport/metrics.js';
+import { createTransport } from './transport/server.js';
+import type { Readiness, Transport } from './transport/transport.js';
+
+export interface ServiceOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly source: EventSource;
+  readonly dlq: DeadLetterSink;
+  readonly metrics?: Metrics;
+  readonly clock?: () => number;
+  /** how often replay progress is logged and lag gauges refreshed */
+  readonly progressIntervalMs?: number;
+}
+
+export interface Service {
+  readonly port: number;
+  readonly url: string;
+  readonly pipeline: Pipeline;
+  readonly metrics: Metrics;
+  readonly transport: Transport;
+  /** resolves when every partition reached its start end offset */
+  readonly caughtUp: Promise<void>;
+  readiness(): Readiness;
+  progress(): ReplayProgress;
+  /** Stops consuming, closes client connections and the server. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startService(opts: ServiceOptions): Promise<Service> {
+  const { config, logger, source, dlq } = opts;
+  const metrics = opts.metrics ?? new Metrics();
+  const clock = opts.clock ?? Date.now;
+  const startedAt = clock();
+
+  let brokerDownSince: number | null = null;
+  let fatal: Error | null = null;
+  let resolveCaughtUp!: () => void;
+  const caughtUp = new Promise<void>((r) => (resolveCaughtUp = r));
+
+  const readiness = (): Readiness => {
+    const isCaughtUp = pipeline.isCaughtUp;
+    if (fatal !== null) return { ready: false, reason: `stopped: ${fatal.message}`, caughtUp: isCaughtUp };
+    if (!isCaughtUp) return { ready: false, reason: `catching up (${percent(source.progress())}%)`, caughtUp: false };
+    if (brokerDownSince !== null && clock() - brokerDownSince >= config.BROKER_DOWN_GRACE_MS) {
+      return { ready: false, reason: `broker unreachable for ${Math.round((clock() - brokerDownSince) / 1000)}s`, caughtUp: true };
+    }
+    return { ready: true, reason: null, caughtUp: true };
+  };
+
+  let transport!: Transport;
+  const pipeline: Pipeline = new Pipeline(
+    { deliver: (e) => transport.deliver(e), statsChanged: () => transport.statsChanged() },
+    dlq,
+    clock,
+    {
+      onApplied: (n) => metrics.eventsApplied.inc(n),
+      onDeadLetter: (reason, kind) => {
+        metrics.deadLetters.inc({ kind });
+        logger.warn({ reason, kind }, 'record sent to the dead-letter topic');
+      },
+    },
+  );
+  transport = createTransport({ config, logger, metrics, store: pipeline.store, readiness, clock });
+  const port = await transport.listen();
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  const url = `http://${host}:${port}`;
+
+  let lastRead = 0;
+  let lastTick = clock();
+  const report = (final: boolean): void => {
+    const p = source.progress();
+    for (const part of p.partitions) {
+      metrics.consumerLag.set({ topic: part.topic, partition: String(part.partition) }, lag(part.high, part.position));
+    }
+    metrics.catchUpProgress.set(p.caughtUp ? 1 : percent(p) / 100);
+    metrics.caughtUp.set(p.caughtUp ? 1 : 0);
+    metrics.projections.set(pipeline.store.size);
+    metrics.ready.set(readiness().ready ? 1 : 0);
+    const now = clock();
+    const rate = ((p.recordsRead - lastRead) * 1000) / Math.max(1, now - lastTick);
+    lastRead = p.recordsRead;
+    lastTick = now;
+    if (!p.caughtUp && !final) {
+      logger.info(
+        { progress: `${percent(p)}%`, recordsRead: p.recordsRead, recordsToReplay: p.recordsToReplay, eventsPerSecond: Math.round(rate), lag: lagByPartition(p) },
+        'replaying',
+      );
+    }
+  };
+  const ticker = setInterval(() => report(false), opts.progressIntervalMs ?? 2000);
+  ticker.unref();
+
+  await source.start({
+    onBatch: (batch) => pipeline.applyBatch(batch),
+    onCaughtUp: () => {
+      pipeline.markCaughtUp();
+      transport.caughtUp();
+      report(true);
+      const seconds = (clock() - startedAt) / 1000;
+      logger.info(
+        { projections: pipeline.store.size, recordsRead: pipeline.records, deadLetters: pipeline.deadLettered, seconds: Number(seconds.toFixed(2)), stats: pipeline.store.stats() },
+        'caught up: live',
+      );
+      resolveCaughtUp();
+    },
+    onConnectionChange: (connected) => {
+      if (connected && brokerDownSince !== null) {
+        logger.info({ downForMs: clock() - brokerDownSince }, 'broker reachable again');
+        brokerDownSince = null;
+      } else if (!connected && brokerDownSince === null) {
+        brokerDownSince = clock();
+        logger.error({ graceMs: config.BROKER_DOWN_GRACE_MS }, 'broker unreachable; reconnecting (not ready after the grace period)');
+      }
+    },
+    onFatal: (error) => {
+      fatal = error;
+      logger.fatal({ err: error }, 'ingestion stopped');
+    },
+  });
+
+  let stopping: Promise<void> | null = null;
+  return {
+    port,
+    url,
+    pipeline,
+    metrics,
+    transport,
+    caughtUp,
+    readiness,
+    progress: () => source.progress(),
+    stop: () =>
+      (stopping ??= (async () => {
+        clearInterval(ticker);
+        await source.stop();
+        await transport.close();
+      })()),
+  };
+}
+
+function lag(high: string, position: string): number {
+  return Math.max(0, Number(BigInt(high) - BigInt(position)));
+}
+
+function lagByPartition(p: ReplayProgress): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of p.partitions) out[`${part.topic}/${part.partition}`] = lag(part.target, part.position);
+  return out;
+}
+
+export function percent(p: ReplayProgress): number {
+  if (p.caughtUp) return 100;
+  if (p.recordsToReplay <= 0) return 0;
+  return Math.min(99, Math.floor((p.recordsRead / p.recordsToReplay) * 100));
+}

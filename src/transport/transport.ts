@@ -1,0 +1,43 @@
+/**
+ * What the service needs from its transport (Socket.IO + HTTP on one port). `server.ts` builds it.
+ */
+import type { Server as HttpServer } from 'node:http';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { EmissionSink } from '../pipeline.js';
+import type { Projection } from '../reduce/projection.js';
+import type { MempoolStats } from '../reduce/stats.js';
+import type { Metrics } from './metrics.js';
+
+/** Read-only view of the projections. */
+export interface ProjectionReader {
+  get(intentId: string): Projection | undefined;
+  stats(): MempoolStats;
+}
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** why not ready, e.g. "catching up (42%)" or "broker unreachable for 7s" */
+  readonly reason: string | null;
+  readonly caughtUp: boolean;
+}
+
+export interface TransportDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly store: ProjectionReader;
+  readonly readiness: () => Readiness;
+  /** emission timestamps; Date.now by default */
+  readonly clock?: () => number;
+}
+
+export interface Transport extends EmissionSink {
+  readonly httpServer: HttpServer;
+  /** Listens on config HOST/PORT; resolves with the bound port (PORT=0 picks a free one). */
+  listen(): Promise<number>;
+  /** The pipeline caught up: answer subscriptions that waited for it. */
+  caughtUp(): void;
+  /** Disconnects every client and closes the server. */
+  close(): Promise<void>;
+}
