@@ -1,0 +1,121 @@
+/**
+ * JSON Schemas of the external contract, generated from the zod schemas (zod 4's
+ * `z.toJSONSchema`), so that `schemas/` can never disagree with the code:
+ *
+ * - input (Kafka record values), `io: 'input'` (what a producer may write: defaults optional,
+ *   unknown extra fields allowed):
+ *   `event.json` (the canonical envelope, any type), `event.<type>.json` (one per event type),
+ *   `cloudevent.json` (the same events as CloudEvents 1.0 structured-mode records);
+ * - output (Socket.IO payloads), `io: 'output'` (what the server emits: exact, no extra fields):
+ *   `socket.<event>.json` for every server → client event (`:` in event names becomes `.`),
+ *   `socket.ack.json` for acknowledgement callbacks.
+ *
+ * `buildSchemas()` is pure; `writeSchemas(dir)` writes the files (scripts/schemas.ts, `npm run schemas`).
+ */
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { EVENT_TYPES, eventData, intentEventSchema, intentIdSchema, type EventType } from './contract/events.js';
+import { ackSchema, serverEventSchemas, type ServerEventName } from './contract/socket.js';
+
+export type JsonSchema = Record<string, unknown>;
+
+const envelope = intentEventSchema.options[0].shape;
+
+function variantOf(type: EventType) {
+  const v = intentEventSchema.options.find((o) => o.shape.type.value === type);
+  if (v === undefined) throw new Error(`no schema for event type ${type}`);
+  return v;
+}
+
+/** CloudEvents 1.0 structured mode, one variant per event type (id → eventId, subject → intentId, time → occurredAt). */
+function cloudEventVariant<T extends EventType>(type: T) {
+  return z.object({
+    specversion: z.literal('1.0'),
+    id: envelope.eventId,
+    source: z.string().optional().describe('CloudEvents source; not read by the service'),
+    type: z.literal(type),
+    subject: intentIdSchema,
+    time: envelope.occurredAt,
+    datacontenttype: z.string().optional(),
+    data: eventData[type],
+  });
+}
+
+const cloudEventSchema = z.discriminatedUnion(
+  'type',
+  EVENT_TYPES.map((t) => cloudEventVariant(t)) as unknown as [
+    ReturnType<typeof cloudEventVariant>,
+    ...ReturnType<typeof cloudEventVariant>[],
+  ],
+);
+
+export const SCHEMA_ID_BASE = 'urn:intent-projector:schema:';
+
+function inputSchema(schema: z.ZodType, file: string, title: string, description: string): JsonSchema {
+  return decorate(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' }), file, title, description);
+}
+
+function outputSchema(schema: z.ZodType, file: string, title: string, description: string): JsonSchema {
+  return decorate(z.toJSONSchema(schema, { io: 'output', unrepresentable: 'throw' }), file, title, description);
+}
+
+function decorate(schema: JsonSchema, file: string, title: string, description: string): JsonSchema {
+  const { $schema, ...rest } = schema;
+  return { $schema, $id: `${SCHEMA_ID_BASE}${file}`, title, description, ...rest };
+}
+
+export const socketSchemaFile = (event: ServerEventName | 'ack'): string => `socket.${event.replace(/:/g, '.')}.json`;
+export const eventSchemaFile = (type: EventType): string => `event.${type}.json`;
+
+/** Every schema file of `schemas/`: file name → JSON Schema (draft 2020-12), sorted by file name. */
+export function buildSchemas(): Record<string, JsonSchema> {
+  const out: Record<string, JsonSchema> = {};
+  out['event.json'] = inputSchema(
+    intentEventSchema,
+    'event.json',
+    'Intent event (canonical envelope)',
+    'A Kafka record value on intents.lifecycle or intents.proofs, discriminated on `type` (contract.md section 2).',
+  );
+  for (const type of EVENT_TYPES) {
+    const file = eventSchemaFile(type);
+    out[file] = inputSchema(variantOf(type), file, `Intent event ${type}`, `The canonical envelope of a \`${type}\` event.`);
+  }
+  out['cloudevent.json'] = inputSchema(
+    cloudEventSchema,
+    'cloudevent.json',
+    'Intent event (CloudEvents 1.0, structured mode)',
+    'The same events as CloudEvents: id → eventId, subject → intentId, time → occurredAt. ' +
+      'In binary mode the attributes travel as ce_* record headers and the value is `data`.',
+  );
+  for (const [event, schema] of Object.entries(serverEventSchemas) as [ServerEventName, z.ZodType][]) {
+    const file = socketSchemaFile(event);
+    out[file] = outputSchema(schema, file, `Socket.IO ${event}`, `Payload of the server → client event \`${event}\`.`);
+  }
+  out[socketSchemaFile('ack')] = outputSchema(
+    ackSchema,
+    socketSchemaFile('ack'),
+    'Socket.IO acknowledgement',
+    'Argument of the acknowledgement callback of every client → server event.',
+  );
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The text of one schema file: 2-space JSON and a trailing newline. */
+export function formatSchema(schema: JsonSchema): string {
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+/**
+ * Writes every schema to `dir` and deletes the `*.json` files there that are no longer generated,
+ * so the directory mirrors the code exactly. Returns the file names written.
+ */
+export async function writeSchemas(dir: string): Promise<string[]> {
+  const schemas = buildSchemas();
+  await mkdir(dir, { recursive: true });
+  for (const existing of await readdir(dir)) {
+    if (existing.endsWith('.json') && !(existing in schemas)) await rm(path.join(dir, existing));
+  }
+  for (const [file, schema] of Object.entries(schemas)) await writeFile(path.join(dir, file), formatSchema(schema));
+  return Object.keys(schemas);
+}

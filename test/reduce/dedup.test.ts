@@ -1,0 +1,82 @@
+/**
+ * The de-duplication memory (src/reduce/dedup.ts): 53-bit keys, at most MAX_REMEMBERED_EVENTS
+ * per intent. What a user can see: duplicates are ignored, and past the bound a very old
+ * redelivery is counted again in `version` but never moves anything backwards.
+ */
+import { describe, expect, it } from 'vitest';
+import { eventKey, MAX_REMEMBERED_EVENTS } from '../../src/reduce/dedup.js';
+import { ProjectionStore } from '../../src/reduce/store.js';
+import { createRng, uuid } from '../support/histories.js';
+import { completed, ID, matched, proofVerified, settlement, sourceLocked, submitted } from './given.js';
+
+describe('eventKey', () => {
+  it('is a non-negative safe integer below 2^53, the same for the same id', () => {
+    for (const id of ['', 'a', 'e1', '6f1c2c1e-9c59-4a53-9a3e-8f1f3f6b2a10', 'x'.repeat(128)]) {
+      const k = eventKey(id);
+      expect(Number.isSafeInteger(k)).toBe(true);
+      expect(k).toBeGreaterThanOrEqual(0);
+      expect(eventKey(id)).toBe(k);
+    }
+  });
+
+  it('gives 200k random uuids and 200k sequential ids distinct keys', () => {
+    const rng = createRng(1);
+    const keys = new Set<number>();
+    for (let i = 0; i < 200_000; i++) keys.add(eventKey(uuid(rng)));
+    for (let i = 0; i < 200_000; i++) keys.add(eventKey(`evt-${i}`));
+    expect(keys.size).toBe(400_000);
+  });
+
+  it('tells apart ids that differ in one character or only by order', () => {
+    expect(eventKey('ab')).not.toBe(eventKey('ba'));
+    expect(eventKey('evt-10')).not.toBe(eventKey('evt-11'));
+    expect(eventKey('evt-1')).not.toBe(eventKey('evt-1 '));
+  });
+});
+
+describe('bounded memory per intent', () => {
+  const busy = () => {
+    const first = submitted(1);
+    const events = [first, matched(2), sourceLocked(3), completed(4)];
+    for (let i = 0; i < MAX_REMEMBERED_EVENTS + 5; i++) events.push(settlement(10 + i));
+    return { first, events };
+  };
+
+  it(`remembers at most ${MAX_REMEMBERED_EVENTS} event keys per intent`, () => {
+    const store = new ProjectionStore();
+    store.applyAll(busy().events);
+    expect(store.get(ID)?.seen.length).toBe(MAX_REMEMBERED_EVENTS);
+  });
+
+  it('a recent duplicate is still ignored after the bound is reached', () => {
+    const store = new ProjectionStore();
+    const { events } = busy();
+    store.applyAll(events);
+    expect(store.apply(events[events.length - 1]!)).toBeNull();
+    expect(store.apply(events[events.length - MAX_REMEMBERED_EVENTS]!)).toBeNull();
+  });
+
+  it('a redelivery of a forgotten event counts once more in version, and moves nothing back', () => {
+    const store = new ProjectionStore();
+    const { first, events } = busy();
+    store.applyAll(events);
+    const before = store.get(ID)!;
+    const diff = store.apply(first);
+    const after = store.get(ID)!;
+    expect(diff?.kind).toBe('updated');
+    expect(after.version).toBe(before.version + 1);
+    expect(after.status).toBe('COMPLETED');
+    expect(after.updatedAt).toBe(before.updatedAt);
+    expect(after.createdAt).toBe(before.createdAt);
+    expect({ ...after, version: 0, seen: [] }).toEqual({ ...before, version: 0, seen: [] });
+  });
+
+  it('a forgotten proof event cannot move the proof status back either', () => {
+    const store = new ProjectionStore();
+    const early = proofVerified(2);
+    store.applyAll([submitted(1), early]);
+    for (let i = 0; i < MAX_REMEMBERED_EVENTS + 1; i++) store.apply(settlement(10 + i));
+    store.apply(early);
+    expect(store.get(ID)?.proofStatus).toBe('verified');
+  });
+});
