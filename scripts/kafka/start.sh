@@ -89,7 +89,8 @@ JAVA_FLAGS=(
 )
 
 started=$(date +%s%N)
-CLUSTER_ID="$(node -e "process.stdout.write(require('node:crypto').randomBytes(16).toString('base64url'))")"
+# a base64url UUID; never starting with '-' (the format tool would read it as an option)
+CLUSTER_ID="$(node -e "process.stdout.write(require('node:crypto').randomBytes(16).toString('base64url').replace(/^[-_]/, 'A'))")"
 : > "$KAFKA_LOG_FILE"
 if ! java "${JAVA_FLAGS[@]}" kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$KAFKA_PROPS_FILE" >>"$KAFKA_LOG_FILE" 2>&1; then
   show_log_tail

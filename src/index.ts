@@ -1,0 +1,96 @@
+/**
+ * Public exports of the package `intent-projector`.
+ *
+ * - The Socket.IO contract (contract.md section 4): event maps, payload types and zod schemas,
+ *   error codes, room names. Frontends can `import type { ServerToClientEvents } from 'intent-projector'`.
+ * - The input contract (section 2): event schemas and types.
+ * - The building blocks: config, the pure reducer and fan-out, the pipeline, the transport and
+ *   the composition root `startService`.
+ */
+export {
+  ALL_INTENTS_ROOM,
+  ERROR_CODES,
+  ackSchema,
+  errorSchema,
+  formattedIntentSchema,
+  intentRoom,
+  mempoolStatsSchema,
+  notFoundSchema,
+  pongSchema,
+  proofPayloadSchema,
+  removedSchema,
+  serverEventSchemas,
+  settlementProofSchema,
+  statusChangedSchema,
+  txHashesSchema,
+} from './contract/socket.js';
+export type {
+  Ack,
+  AckCallback,
+  ClientEventName,
+  ClientToServerEvents,
+  ErrorCode,
+  ErrorPayload,
+  FormattedIntent,
+  MempoolStatsPayload,
+  NotFoundPayload,
+  PongPayload,
+  ProofPayload,
+  RemovedPayload,
+  ServerEventName,
+  ServerToClientEvents,
+  SettlementProofPayload,
+  StatusChangedPayload,
+} from './contract/socket.js';
+
+export {
+  EVENT_TYPES,
+  LIFECYCLE_TYPES,
+  PROOF_TYPES,
+  cloudEventSchema,
+  eventData,
+  intentEventSchema,
+  intentIdSchema,
+} from './contract/events.js';
+export type { EventOf, EventType, IntentEvent, IntentEventInput } from './contract/events.js';
+
+export { CONFIG_VARIABLES, ConfigError, configSchema, loadConfig } from './config.js';
+export type { Config, ConfigInput } from './config.js';
+
+export { FRONTEND_STATUSES, HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES, frontendStatus } from './reduce/status.js';
+export type { FrontendStatus, HtlcState, InternalStatus, ProofStatus } from './reduce/status.js';
+export type { IntentState, Projection, TxHashes } from './reduce/projection.js';
+export type { Diff, CreatedDiff, UpdatedDiff, RemovedDiff, Change } from './reduce/diff.js';
+export type { MempoolStats } from './reduce/stats.js';
+export { evolve } from './reduce/evolve.js';
+export { ProjectionStore } from './reduce/store.js';
+
+export { emissionsFor } from './fanout/emissions.js';
+export type { Emission } from './fanout/emissions.js';
+export { formatIntent, formatProof } from './fanout/format.js';
+
+export { decodeRecord, decodeValue } from './ingest/decode.js';
+export type { Decoded, RawRecord, RecordHeaders } from './ingest/decode.js';
+export type {
+  DeadLetterSink,
+  EventSource,
+  PartitionProgress,
+  ReplayProgress,
+  SourceBatch,
+  SourceHandlers,
+  SourceRecord,
+} from './ingest/source.js';
+
+export { Pipeline } from './pipeline.js';
+export type { EmissionSink, PipelineHooks } from './pipeline.js';
+
+export { Metrics } from './transport/metrics.js';
+export { createTransport, SOCKET_IO_PATH } from './transport/server.js';
+export type { SocketTransport, TransportOptions } from './transport/server.js';
+export type { IntentServer, IntentSocket } from './transport/socket-handlers.js';
+export type { ProjectionReader, Readiness, Transport, TransportDeps } from './transport/transport.js';
+
+export { startService } from './service.js';
+export type { Service, ServiceOptions } from './service.js';
+export { createLogger } from './log.js';
+export type { Logger } from './log.js';

@@ -1,0 +1,72 @@
+/**
+ * Validation of what clients send (contract.md section 4): the arguments of the five client
+ * events, the acknowledgement callback, and the admin token of `subscribe:all`.
+ * Pure functions of their input; the socket handlers turn a refusal into an `error` event
+ * `{event, code, message}` (and `{ok:false, code, message}` to the ack, when there is one).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AckCallback, ErrorCode } from '../contract/socket.js';
+
+/** Longest string accepted as an intentId argument before it is even matched (`0x` + 64 = 66). */
+export const MAX_INTENT_ID_ARG_LENGTH = 200;
+
+const INTENT_ID = /^0x[0-9a-fA-F]{64}$/;
+
+export interface Refusal {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refusal: Refusal };
+
+/** Socket.IO hands a handler its arguments; a trailing function is the client's ack callback. */
+export function splitAck(args: readonly unknown[]): { args: readonly unknown[]; ack: AckCallback | null } {
+  const last = args[args.length - 1];
+  if (typeof last === 'function') return { args: args.slice(0, -1), ack: last as AckCallback };
+  return { args, ack: null };
+}
+
+/** An intent id as typed by a person or a client: any case; stored and matched lower-cased. */
+export function parseIntentId(raw: unknown): Parsed<string> {
+  if (typeof raw !== 'string') {
+    return refuse('INVALID_PAYLOAD', `intentId must be a string, got ${describe(raw)}`);
+  }
+  if (raw.length > MAX_INTENT_ID_ARG_LENGTH) {
+    return refuse('INVALID_PAYLOAD', `intentId is too long (${raw.length} characters)`);
+  }
+  if (!INTENT_ID.test(raw)) {
+    return refuse('INVALID_INTENT_ID', 'intentId must be 0x followed by 64 hex digits');
+  }
+  return { ok: true, value: raw.toLowerCase() };
+}
+
+/** The same check for an HTTP path segment (already URL-decoded). */
+export function isIntentId(raw: string): boolean {
+  return raw.length <= MAX_INTENT_ID_ARG_LENGTH && INTENT_ID.test(raw);
+}
+
+/**
+ * `subscribe:all` needs `auth: {token}` in the handshake when ADMIN_TOKEN is set. Both sides are
+ * hashed first so the comparison is constant-time whatever their lengths.
+ */
+export function checkAdminToken(adminToken: string | undefined, handshakeAuth: unknown): Refusal | null {
+  if (adminToken === undefined) return null;
+  const token =
+    typeof handshakeAuth === 'object' && handshakeAuth !== null ? (handshakeAuth as Record<string, unknown>)['token'] : undefined;
+  if (typeof token !== 'string') {
+    return { code: 'UNAUTHORIZED', message: 'subscribe:all needs auth: {token} in the handshake' };
+  }
+  const a = createHash('sha256').update(token).digest();
+  const b = createHash('sha256').update(adminToken).digest();
+  return timingSafeEqual(a, b) ? null : { code: 'UNAUTHORIZED', message: 'invalid admin token' };
+}
+
+function refuse(code: ErrorCode, message: string): { ok: false; refusal: Refusal } {
+  return { ok: false, refusal: { code, message } };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'undefined' ? 'nothing' : `a ${typeof v}`;
+}

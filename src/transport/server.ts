@@ -1,0 +1,148 @@
+/**
+ * The transport: one node:http server carrying Socket.IO (path `/socket.io`, websocket and
+ * polling) and the HTTP routes, on config HOST/PORT (contract.md sections 4 and 6).
+ *
+ * - `deliver(emissions)`: one room broadcast per emission, `io.to(rooms).emit(event, payload)`.
+ *   Socket.IO's adapter encodes the packet once per broadcast and writes the same bytes to
+ *   every socket of the rooms (a socket in several of them receives it once).
+ * - `statsChanged()`: `mempool:stats` to the all-intents room, coalesced (stats-broadcaster.ts).
+ * - `caughtUp()`: answers the subscriptions that waited for the replay (socket-handlers.ts).
+ */
+import { createServer } from 'node:http';
+import type { Socket as NetSocket } from 'node:net';
+import { Server } from 'socket.io';
+import { ALL_INTENTS_ROOM, type ClientToServerEvents, type ServerToClientEvents } from '../contract/socket.js';
+import type { Emission } from '../fanout/emissions.js';
+import { createRequestHandler } from './http-routes.js';
+import { SocketHandlers, type IntentServer } from './socket-handlers.js';
+import { StatsBroadcaster } from './stats-broadcaster.js';
+import { PUBLIC_DIR } from './static-files.js';
+import type { Transport, TransportDeps } from './transport.js';
+
+export const SOCKET_IO_PATH = '/socket.io';
+
+/** The transport with its Socket.IO server exposed (tests, embedding). */
+export interface SocketTransport extends Transport {
+  readonly io: IntentServer;
+}
+
+export interface TransportOptions {
+  /** directory of static files; the package's public/ by default */
+  readonly publicDir?: string;
+}
+
+export function createTransport(deps: TransportDeps, opts: TransportOptions = {}): SocketTransport {
+  const { config, logger, metrics, store } = deps;
+  const clock = deps.clock ?? Date.now;
+
+  let io!: IntentServer;
+  const refreshGauges = (): void => {
+    const nsp = io.of('/');
+    metrics.connectedSockets.set(nsp.sockets.size);
+    let intentSubs = 0;
+    for (const [room, members] of nsp.adapter.rooms) if (room.startsWith('intent:')) intentSubs += members.size;
+    metrics.subscriptions.set({ kind: 'intent' }, intentSubs);
+    metrics.subscriptions.set({ kind: 'all' }, nsp.adapter.rooms.get(ALL_INTENTS_ROOM)?.size ?? 0);
+  };
+
+  const httpServer = createServer(
+    createRequestHandler({
+      config,
+      logger,
+      metrics,
+      store,
+      readiness: deps.readiness,
+      clock,
+      publicDir: opts.publicDir ?? PUBLIC_DIR,
+      beforeScrape: refreshGauges,
+    }),
+  );
+  // Track raw connections so close() can end keep-alive and upgraded ones too.
+  const connections = new Set<NetSocket>();
+  httpServer.on('connection', (c: NetSocket) => {
+    connections.add(c);
+    c.once('close', () => connections.delete(c));
+  });
+
+  const anyOrigin = config.CORS_ORIGINS.includes('*');
+  io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
+    path: SOCKET_IO_PATH,
+    transports: ['polling', 'websocket'],
+    serveClient: true,
+    maxHttpBufferSize: config.MAX_MESSAGE_BYTES,
+    cors: { origin: anyOrigin ? '*' : [...config.CORS_ORIGINS], methods: ['GET', 'POST'] },
+  });
+
+  let live = false;
+  try {
+    live = deps.readiness().caughtUp;
+  } catch {
+    live = false;
+  }
+  const handlers = new SocketHandlers({ config, logger, metrics, store, clock, live });
+  io.on('connection', (socket) => {
+    handlers.attach(socket);
+    metrics.connectedSockets.set(io.of('/').sockets.size);
+    socket.on('disconnect', () => metrics.connectedSockets.set(io.of('/').sockets.size));
+  });
+
+  const stats = new StatsBroadcaster({
+    intervalMs: config.STATS_INTERVAL_MS,
+    read: () => store.stats(),
+    send: (s) => {
+      io.to(ALL_INTENTS_ROOM).emit('mempool:stats', s);
+      metrics.emissions.inc({ event: 'mempool:stats' });
+    },
+  });
+
+  let closed = false;
+  let closing: Promise<void> | null = null;
+
+  return {
+    httpServer,
+    io,
+    listen: () =>
+      new Promise<number>((resolve, reject) => {
+        const onError = (err: Error): void => reject(err);
+        httpServer.once('error', onError);
+        httpServer.listen(config.PORT, config.HOST, () => {
+          httpServer.off('error', onError);
+          const address = httpServer.address();
+          resolve(typeof address === 'object' && address !== null ? address.port : config.PORT);
+        });
+      }),
+    deliver(emissions: readonly Emission[]): void {
+      if (closed) return;
+      for (const e of emissions) {
+        broadcast(io, e);
+        metrics.emissions.inc({ event: e.event });
+      }
+    },
+    statsChanged(): void {
+      stats.changed();
+    },
+    caughtUp(): void {
+      handlers.caughtUp();
+    },
+    close: () =>
+      (closing ??= (async () => {
+        closed = true;
+        stats.close();
+        handlers.close();
+        io.disconnectSockets(true);
+        const ioClosed = new Promise<void>((resolve) => {
+          void io.close(() => resolve());
+        });
+        // io.close() closes the http server, which waits for idle keep-alive connections: end them.
+        httpServer.closeAllConnections();
+        for (const c of connections) c.destroy();
+        await ioClosed;
+      })()),
+  };
+}
+
+/** `io.to(rooms).emit(event, payload)` for one emission (its event and payload are correlated). */
+function broadcast(io: IntentServer, e: Emission): void {
+  const target = io.to([...e.rooms]);
+  (target.emit as (this: typeof target, event: string, payload: unknown) => boolean).call(target, e.event, e.payload);
+}
