@@ -5,7 +5,7 @@
  */
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import type { DeadLetterSink, EventSource, ReplayProgress } from './ingest/source.js';
+import type { DeadLetterSink, EventSource, ReplayProgress, SourceHandlers } from './ingest/source.js';
 import { Pipeline } from './pipeline.js';
 import { Metrics } from './transport/metrics.js';
 import { createTransport } from './transport/server.js';
@@ -100,7 +100,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const ticker = setInterval(() => report(false), opts.progressIntervalMs ?? 2000);
   ticker.unref();
 
-  await source.start({
+  const handlers: SourceHandlers = {
     onBatch: (batch) => pipeline.applyBatch(batch),
     onCaughtUp: () => {
       pipeline.markCaughtUp();
@@ -126,7 +126,15 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       fatal = error;
       logger.fatal({ err: error }, 'ingestion stopped');
     },
-  });
+  };
+  try {
+    await source.start(handlers);
+  } catch (err) {
+    // e.g. input topics missing: do not leave the server listening behind a failed start
+    clearInterval(ticker);
+    await transport.close();
+    throw err;
+  }
 
   let stopping: Promise<void> | null = null;
   return {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stop the local broker started by start.sh for KAFKA_PORT (default 9092): SIGTERM, wait up to
-# KAFKA_STOP_TIMEOUT seconds (default 30), then SIGKILL. Removes the pid file and the data dir.
+# KAFKA_STOP_TIMEOUT seconds (default 30), then SIGKILL. Removes the pid file and the data dir
+# (the data dir stays with KAFKA_KEEP_DATA=1, for a restart with KAFKA_KEEP_DATA=1 start.sh).
 # Harmless when nothing is running.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
@@ -9,7 +10,7 @@ TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 
 if ! pid="$(kafka_live_pid)"; then
   kafka_log "not running on port $KAFKA_PORT"
-  rm -rf "$KAFKA_DATA_DIR"
+  [[ "${KAFKA_KEEP_DATA:-0}" == "1" ]] || rm -rf "$KAFKA_DATA_DIR"
   exit 0
 fi
 
@@ -25,5 +26,5 @@ if kafka_pid_running "$pid"; then
   for _ in $(seq 1 100); do kafka_pid_running "$pid" || break; sleep 0.1; done
 fi
 rm -f "$KAFKA_PID_FILE"
-rm -rf "$KAFKA_DATA_DIR"
+[[ "${KAFKA_KEEP_DATA:-0}" == "1" ]] || rm -rf "$KAFKA_DATA_DIR"
 kafka_log "stopped"

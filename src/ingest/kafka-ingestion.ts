@@ -1,0 +1,61 @@
+/**
+ * Kafka mode wiring for `main.ts` and the integration tests: one kafkajs client, the source on
+ * the two input topics and the dead-letter sink, from the configuration.
+ *
+ *   const ingestion = await openKafkaIngestion(config, logger);   // fails fast: DLQ topic missing, broker down
+ *   const service = await startService({ config, logger, source: ingestion.source, dlq: ingestion.dlq });
+ *   ...
+ *   await service.stop();          // stops the source
+ *   await ingestion.close();       // then the DLQ producer
+ */
+import type { RetryOptions } from 'kafkajs';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { createKafka, type KafkaClient } from './kafka-client.js';
+import { KafkaDlq } from './kafka-dlq.js';
+import { KafkaSource, kafkaSourceOptionsFromConfig, type KafkaSourceOptions } from './kafka-source.js';
+
+export interface KafkaIngestion {
+  readonly kafka: KafkaClient;
+  readonly source: KafkaSource;
+  readonly dlq: KafkaDlq;
+  /** Stops the source (if still running) and disconnects the DLQ producer. Idempotent. */
+  close(): Promise<void>;
+}
+
+export type IngestionConfig = Pick<
+  Config,
+  'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID' | 'KAFKA_TOPIC_LIFECYCLE' | 'KAFKA_TOPIC_PROOFS' | 'KAFKA_TOPIC_DLQ' | 'KAFKA_GROUP_ID'
+>;
+
+export interface IngestionOverrides {
+  /** source settings on top of those from the config (tests, tuning) */
+  readonly source?: Partial<Omit<KafkaSourceOptions, 'kafka' | 'logger'>>;
+  /** DLQ producer retries (default DLQ_RETRY) */
+  readonly dlqRetry?: RetryOptions;
+}
+
+export async function openKafkaIngestion(config: IngestionConfig, logger: Logger, overrides: IngestionOverrides = {}): Promise<KafkaIngestion> {
+  const kafka = createKafka(config, logger);
+  const base = kafkaSourceOptionsFromConfig(config, kafka, logger);
+  const source = new KafkaSource({ ...base, ...overrides.source });
+  const dlq = new KafkaDlq({
+    kafka,
+    topic: config.KAFKA_TOPIC_DLQ,
+    logger,
+    brokers: base.brokers,
+    ...(overrides.dlqRetry !== undefined ? { retry: overrides.dlqRetry } : {}),
+  });
+  await dlq.connect();
+  let closing: Promise<void> | null = null;
+  return {
+    kafka,
+    source,
+    dlq,
+    close: () =>
+      (closing ??= (async () => {
+        await source.stop();
+        await dlq.close();
+      })()),
+  };
+}
