@@ -1,0 +1,259 @@
+/* intent-projector dashboard: plain browser JavaScript, no build step, no external resources.
+ * Connects with io(), joins the all-intents room (subscribe:all), and shows mempool:stats, the most
+ * recent intents (subscribing to each shown intent's room for its full intent:status updates),
+ * the received events per second and the connection state. */
+(function () {
+  'use strict';
+
+  var MAX_ROWS = 50;
+  var RATE_WINDOW_MS = 5000;
+  /** client → server messages per second the page allows itself (the server limits sockets) */
+  var SEND_PER_SECOND = 8;
+  var STAT_KEYS = ['total', 'submitted', 'matched', 'executing', 'completed', 'failed', 'cancelled'];
+  var CHAINS = { 1: 'Ethereum', 10: 'Optimism', 56: 'BNB', 137: 'Polygon', 8453: 'Base', 42161: 'Arbitrum' };
+
+  var $ = function (id) { return document.getElementById(id); };
+  var params = new URLSearchParams(location.search);
+  var token = params.get('token') || undefined;
+
+  /** intentId → { data, transitions: [status], removed, subscribed, order } */
+  var rows = new Map();
+  var order = 0;
+  var receivedTimes = [];
+  var received = 0;
+  var dirty = false;
+
+  // ---------------------------------------------------------------- connection
+  var socket = io({ transports: ['websocket', 'polling'], auth: token ? { token: token } : undefined });
+
+  function setConnection(state, text) {
+    var el = $('connection');
+    el.dataset.state = state;
+    el.textContent = text || state;
+  }
+
+  socket.on('connect', function () {
+    setConnection('connected');
+    socket.emit('subscribe:all', function (ack) {
+      if (ack && ack.ok === false) showError('subscribe:all refused: ' + ack.code + ' ' + ack.message);
+    });
+    // rooms do not survive a reconnect: join the shown intents' rooms again
+    rows.forEach(function (row, id) { row.subscribed = false; if (!row.removed) queueSend('subscribe:intent', id); });
+  });
+  socket.on('disconnect', function (reason) {
+    setConnection(socket.active ? 'reconnecting' : 'disconnected', socket.active ? 'reconnecting…' : 'disconnected');
+    sendQueue.length = 0;
+    if (!socket.active) showError('disconnected: ' + reason);
+  });
+  socket.on('connect_error', function (err) {
+    setConnection(socket.active ? 'reconnecting' : 'disconnected', socket.active ? 'reconnecting…' : 'disconnected');
+    showError('connection error: ' + (err && err.message ? err.message : err));
+  });
+  socket.io.on('reconnect_attempt', function () { setConnection('reconnecting', 'reconnecting…'); });
+
+  // ---------------------------------------------------------------- throttled client messages
+  var sendQueue = [];
+  setInterval(function () {
+    if (!socket.connected) return;
+    for (var i = 0; i < SEND_PER_SECOND && sendQueue.length > 0; i++) {
+      var msg = sendQueue.shift();
+      var row = rows.get(msg.id);
+      if (msg.event === 'subscribe:intent') {
+        if (!row || row.removed || row.subscribed) { i--; continue; }
+        row.subscribed = true;
+      }
+      socket.emit(msg.event, msg.id);
+    }
+  }, 1000);
+
+  function queueSend(event, id) {
+    for (var i = 0; i < sendQueue.length; i++) {
+      if (sendQueue[i].id === id) { sendQueue.splice(i, 1); break; }
+    }
+    sendQueue.push({ event: event, id: id });
+    // keep the queue short: old subscribe requests are the least useful
+    while (sendQueue.length > MAX_ROWS) sendQueue.shift();
+  }
+
+  // ---------------------------------------------------------------- events
+  function countEvent() {
+    received++;
+    receivedTimes.push(Date.now());
+  }
+
+  socket.on('mempool:stats', function (s) {
+    STAT_KEYS.forEach(function (k) {
+      var el = $('stat-' + k);
+      var v = String(s[k]);
+      if (el.textContent !== v) { el.textContent = v; flash(el.parentElement); }
+    });
+    $('stats-updated').textContent = 'stats updated ' + new Date().toLocaleTimeString();
+  });
+
+  function onIntent(payload) {
+    countEvent();
+    upsert(payload);
+  }
+  socket.on('intent:new', onIntent);
+  socket.on('intent:status_changed', onIntent);
+  socket.on('intent:status', onIntent);
+
+  function onProof(p) {
+    countEvent();
+    var row = rows.get(p.intentId);
+    if (!row) return;
+    if (p.timestamp >= (row.data.timestamp || 0)) {
+      row.data.proofStatus = p.proofStatus;
+      // the normalized status of a SUBMITTED intent follows its proof (contract.md section 3)
+      if (row.data.status === 'proofs_pending' && p.proofStatus === 'verified') {
+        row.data.status = 'proofs_verified';
+        pushTransition(row, 'proofs_verified');
+      }
+      touch(row);
+    }
+  }
+  socket.on('intent:proof_changed', onProof);
+  socket.on('intent:proof', onProof);
+  socket.on('intent:settlement_proof', function (p) {
+    countEvent();
+    var row = rows.get(p.intentId);
+    if (row) { row.settlement = true; touch(row); }
+  });
+  socket.on('intent:removed', function (p) {
+    countEvent();
+    var row = rows.get(p.intentId);
+    if (!row) return;
+    row.removed = true;
+    pushTransition(row, 'removed');
+    if (row.subscribed) { queueSend('unsubscribe:intent', p.intentId); row.subscribed = false; }
+    touch(row);
+  });
+  socket.on('intent:not_found', function () { countEvent(); });
+  socket.on('error', function (e) {
+    if (e && e.code === 'RATE_LIMITED') return;
+    showError((e && e.event ? e.event + ': ' : '') + (e && e.code ? e.code + ' ' : '') + (e && e.message ? e.message : ''));
+  });
+
+  function upsert(p) {
+    var row = rows.get(p.intentId);
+    if (!row) {
+      row = { data: p, transitions: [], removed: false, subscribed: false, order: ++order, settlement: false };
+      rows.set(p.intentId, row);
+      evict();
+      queueSend('subscribe:intent', p.intentId);
+    } else {
+      // intent:status (per-intent room) and intent:status_changed (all room) carry the same change: keep the newest
+      if (p.version < row.data.version) return;
+      row.data = p;
+      row.removed = false;
+      row.order = ++order;
+    }
+    pushTransition(row, p.status);
+    touch(row);
+  }
+
+  function pushTransition(row, status) {
+    if (row.transitions[row.transitions.length - 1] !== status) row.transitions.push(status);
+  }
+
+  function evict() {
+    if (rows.size <= MAX_ROWS) return;
+    var oldest = null;
+    rows.forEach(function (row, id) { if (oldest === null || row.order < rows.get(oldest).order) oldest = id; });
+    var row = rows.get(oldest);
+    rows.delete(oldest);
+    if (row.subscribed) queueSend('unsubscribe:intent', oldest);
+  }
+
+  function touch(row) {
+    row.touched = Date.now();
+    dirty = true;
+  }
+
+  // ---------------------------------------------------------------- rendering
+  function render() {
+    if (!dirty) return;
+    dirty = false;
+    var body = $('intents-body');
+    var sorted = Array.from(rows.entries()).sort(function (a, b) { return b[1].order - a[1].order; });
+    var now = Date.now();
+    var html = sorted.map(function (entry) {
+      var id = entry[0];
+      var row = entry[1];
+      var d = row.data;
+      var status = row.removed ? 'removed' : d.status;
+      var fresh = row.touched && now - row.touched < 1200 ? ' fresh' : '';
+      return '<tr data-testid="intent-row" data-intent-id="' + esc(id) + '" data-status="' + esc(status) + '" class="' + (row.removed ? 'removed' : '') + fresh + '">' +
+        '<td class="mono" title="' + esc(id) + '">' + esc(shortHex(id, 10, 6)) + '</td>' +
+        '<td><span class="badge s-' + esc(status) + '" data-field="status">' + esc(status) + '</span></td>' +
+        '<td><span class="badge p-' + esc(d.proofStatus) + '" data-field="proofStatus">' + esc(d.proofStatus) + '</span>' + (row.settlement ? ' <span class="tag" title="settlement proof received">settlement</span>' : '') + '</td>' +
+        '<td data-field="htlcState">' + esc(d.htlcState) + '</td>' +
+        '<td class="num" data-field="amount">' + esc(d.amount == null ? '–' : d.amount) + '</td>' +
+        '<td data-field="route">' + esc(chain(d.fromChain)) + ' → ' + esc(chain(d.toChain)) + '</td>' +
+        '<td class="mono" title="' + esc(d.solver || '') + '">' + esc(d.solver ? shortHex(d.solver, 6, 4) : '–') + '</td>' +
+        '<td class="transitions" data-field="transitions">' + esc(row.transitions.slice(-6).join(' → ')) + '</td>' +
+        '<td class="time" title="' + esc(d.updatedAt || '') + '">' + esc(d.updatedAt ? new Date(d.updatedAt).toLocaleTimeString() : '–') + '</td>' +
+        '</tr>';
+    }).join('');
+    body.innerHTML = html;
+    $('row-count').textContent = String(sorted.length);
+    $('empty').hidden = sorted.length > 0;
+  }
+
+  function renderRate() {
+    var cutoff = Date.now() - RATE_WINDOW_MS;
+    while (receivedTimes.length > 0 && receivedTimes[0] < cutoff) receivedTimes.shift();
+    var elapsed = Math.min(RATE_WINDOW_MS, Date.now() - startedAt);
+    var rate = elapsed > 0 ? (receivedTimes.length * 1000) / elapsed : 0;
+    $('events-per-second').textContent = rate >= 10 ? String(Math.round(rate)) : rate.toFixed(1);
+    $('events-received').textContent = String(received);
+    // the "fresh" highlight fades
+    dirty = dirty || Array.from(rows.values()).some(function (r) { return r.touched && Date.now() - r.touched < 2000; });
+  }
+
+  function refreshReadiness() {
+    fetch('/readyz', { cache: 'no-store' }).then(function (res) {
+      return res.text().then(function (text) {
+        var el = $('readiness');
+        var reason = '';
+        try { var j = JSON.parse(text); reason = j.reason || j.status || ''; } catch (e) { reason = text.slice(0, 60); }
+        el.dataset.state = res.ok ? 'ready' : 'not-ready';
+        el.textContent = res.ok ? 'ready' : 'not ready' + (reason ? ': ' + reason : '');
+      });
+    }).catch(function () {
+      var el = $('readiness');
+      el.dataset.state = 'unknown';
+      el.textContent = 'readiness unknown';
+    });
+  }
+
+  var startedAt = Date.now();
+  setInterval(render, 250);
+  setInterval(renderRate, 500);
+  setInterval(refreshReadiness, 5000);
+  refreshReadiness();
+
+  // ---------------------------------------------------------------- helpers
+  function showError(text) {
+    var el = $('last-error');
+    el.hidden = false;
+    el.textContent = new Date().toLocaleTimeString() + ' ' + text;
+  }
+  function flash(el) {
+    el.classList.remove('flash');
+    void el.offsetWidth;
+    el.classList.add('flash');
+  }
+  function chain(id) {
+    if (id == null) return '?';
+    return CHAINS[id] || 'chain ' + id;
+  }
+  function shortHex(s, head, tail) {
+    return s.length <= head + tail + 1 ? s : s.slice(0, head) + '…' + s.slice(-tail);
+  }
+  function esc(v) {
+    return String(v).replace(/[&<>"']/g, function (c) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+    });
+  }
+})();

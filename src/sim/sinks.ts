@@ -1,0 +1,56 @@
+/**
+ * Where the simulator writes: the embedded in-process log, or Kafka (kafkajs producer).
+ */
+import type { Producer as KafkaProducer } from 'kafkajs';
+import type { EmbeddedLog } from '../ingest/embedded-source.js';
+import type { SimTopic } from './lifecycle.js';
+import type { RecordSink } from './producer.js';
+import type { SimRecord } from './records.js';
+
+export interface TopicNames {
+  readonly lifecycle: string;
+  readonly proofs: string;
+}
+
+export function topicName(topics: TopicNames, t: SimTopic): string {
+  switch (t) {
+    case 'lifecycle':
+      return topics.lifecycle;
+    case 'proofs':
+      return topics.proofs;
+    default: {
+      const never: never = t;
+      throw new Error(`unknown topic ${String(never)}`);
+    }
+  }
+}
+
+export function embeddedSink(log: EmbeddedLog, topics: TopicNames): RecordSink {
+  return {
+    send: async (records) => {
+      for (const r of records) log.append(topicName(topics, r.topic), { key: r.key, value: r.value });
+    },
+  };
+}
+
+/**
+ * Sends each batch as one `sendBatch` (acks=all), grouped per topic; records keep their order
+ * within a topic, so the per-intent order of each topic is the publication order.
+ */
+export function kafkaSink(producer: KafkaProducer, topics: TopicNames): RecordSink {
+  return {
+    send: async (records: readonly SimRecord[]) => {
+      const byTopic = new Map<string, { key: string; value: string }[]>();
+      for (const r of records) {
+        const name = topicName(topics, r.topic);
+        let list = byTopic.get(name);
+        if (list === undefined) byTopic.set(name, (list = []));
+        list.push({ key: r.key, value: r.value });
+      }
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+    },
+  };
+}

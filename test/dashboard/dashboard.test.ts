@@ -1,0 +1,119 @@
+/**
+ * The dashboard at GET / in a real headless Chromium: the service runs in embedded mode in this
+ * process (simulator feeding the in-process log), the page connects with Socket.IO, shows the
+ * mempool stats and fills and updates its table of recent intents as events arrive.
+ * Saves test-artifacts/dashboard.png.
+ */
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { startApp, type App } from '../../src/main.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const STAT_KEYS = ['total', 'submitted', 'matched', 'executing', 'completed', 'failed', 'cancelled'] as const;
+
+async function statsOnPage(page: Page): Promise<Record<(typeof STAT_KEYS)[number], number>> {
+  const out = {} as Record<(typeof STAT_KEYS)[number], number>;
+  for (const k of STAT_KEYS) out[k] = Number(await page.getByTestId(`stat-${k}`).textContent());
+  return out;
+}
+
+describe('dashboard', () => {
+  let app: App;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', SIMULATOR_RATE: '60', STATS_INTERVAL_MS: '200', LOG_LEVEL: 'silent' });
+    app = await startApp({ config, logger: createLogger('silent', { pretty: false }), simulator: { seed: 42, timeScale: 0.05, warmupMs: 5000 } });
+    await app.service.caughtUp;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it('shows the stats, the connection state and a live table that updates as events arrive', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const response = await page.goto(app.service.url + '/');
+    expect(response?.status()).toBe(200);
+    await expect.poll(() => page.title()).toContain('intent-projector');
+
+    // connected, subscribed: stats arrive and match the service's own counts
+    await expect.poll(() => page.getByTestId('connection-state').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    await expect.poll(async () => Number(await page.getByTestId('stat-total').textContent()), { timeout: 10_000 }).toBeGreaterThan(0);
+    const first = await statsOnPage(page);
+    expect(first.total).toBe(first.submitted + first.matched + first.executing + first.completed + first.failed + first.cancelled);
+
+    // live events fill the table with formatted intents
+    await expect.poll(() => page.getByTestId('intent-row').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+    const row = page.getByTestId('intent-row').first();
+    const intentId = await row.getAttribute('data-intent-id');
+    expect(intentId).toMatch(/^0x[0-9a-f]{64}$/);
+    await expect.poll(async () => (await row.locator('[data-field="route"]').textContent()) ?? '').toContain('→');
+    const status = await row.getAttribute('data-status');
+    expect(['proofs_pending', 'proofs_verified', 'matched', 'waiting_for_source_lock', 'executing', 'completed', 'failed', 'cancelled', 'removed']).toContain(status);
+
+    // events per second is computed from what arrives
+    await expect.poll(async () => Number(await page.getByTestId('events-per-second').textContent()), { timeout: 10_000 }).toBeGreaterThan(0);
+
+    // the page keeps updating: the counts change and some intent moves through several statuses
+    await expect
+      .poll(async () => JSON.stringify(await statsOnPage(page)), { timeout: 15_000 })
+      .not.toBe(JSON.stringify(first));
+    await expect
+      .poll(
+        async () => {
+          const cells = await page.locator('[data-field="transitions"]').allTextContents();
+          return Math.max(0, ...cells.map((c) => c.split('→').length));
+        },
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThanOrEqual(3);
+
+    // the table agrees with the service: a shown intent exists with the same normalized status or a newer one
+    const shown = await page.getByTestId('intent-row').first().getAttribute('data-intent-id');
+    const res = await fetch(`${app.service.url}/intents/${shown}`);
+    expect([200, 404]).toContain(res.status); // 404 only if it was removed meanwhile
+
+    // and the page's stats converge to the service's /stats
+    await expect
+      .poll(
+        async () => {
+          const server = (await (await fetch(`${app.service.url}/stats`)).json()) as Record<string, number>;
+          const onPage = await statsOnPage(page);
+          return Math.abs((server['total'] ?? 0) - onPage.total);
+        },
+        { timeout: 10_000 },
+      )
+      .toBeLessThanOrEqual(5);
+
+    mkdirSync('test-artifacts', { recursive: true });
+    await page.screenshot({ path: 'test-artifacts/dashboard.png', fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the connection as lost when the service goes away', async () => {
+    await app.stop();
+    await expect
+      .poll(() => page.getByTestId('connection-state').getAttribute('data-state'), { timeout: 10_000 })
+      .toMatch(/reconnecting|disconnected/);
+  });
+});
