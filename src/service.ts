@@ -75,9 +75,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   const url = `http://${host}:${port}`;
 
-  let lastRead = 0;
-  let lastTick = clock();
-  const report = (final: boolean): void => {
+  /** Lag, catch-up, readiness and projection gauges; refreshed on every scrape and progress tick. */
+  const refreshGauges = (): ReplayProgress => {
     const p = source.progress();
     for (const part of p.partitions) {
       metrics.consumerLag.set({ topic: part.topic, partition: String(part.partition) }, lag(part.high, part.position));
@@ -86,6 +85,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     metrics.caughtUp.set(p.caughtUp ? 1 : 0);
     metrics.projections.set(pipeline.store.size);
     metrics.ready.set(readiness().ready ? 1 : 0);
+    return p;
+  };
+  metrics.onRefresh(refreshGauges);
+
+  let lastRead = 0;
+  let lastTick = clock();
+  const report = (final: boolean): void => {
+    const p = refreshGauges();
     const now = clock();
     const rate = ((p.recordsRead - lastRead) * 1000) / Math.max(1, now - lastTick);
     lastRead = p.recordsRead;
@@ -101,7 +108,10 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   ticker.unref();
 
   const handlers: SourceHandlers = {
-    onBatch: (batch) => pipeline.applyBatch(batch),
+    onBatch: (batch) => {
+      metrics.recordsRead.inc({ topic: batch.topic }, batch.records.length);
+      return pipeline.applyBatch(batch);
+    },
     onCaughtUp: () => {
       pipeline.markCaughtUp();
       transport.caughtUp();

@@ -67,7 +67,7 @@ async function route(deps: HttpRouteDeps, req: IncomingMessage, res: ServerRespo
 
   if (pathname === '/metrics') {
     deps.beforeScrape();
-    const text = await deps.metrics.registry.metrics();
+    const text = await deps.metrics.scrape();
     return send(res, 200, deps.metrics.registry.contentType, text, req);
   }
 

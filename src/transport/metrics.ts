@@ -19,7 +19,20 @@ export class Metrics {
   readonly emissions = new Counter({ name: 'intent_projector_emissions_total', help: 'Socket.IO emissions (one per room broadcast)', labelNames: ['event'] as const, registers: [this.registry] });
   readonly clientErrors = new Counter({ name: 'intent_projector_client_errors_total', help: 'error events sent to clients', labelNames: ['code'] as const, registers: [this.registry] });
 
+  private readonly refreshers: (() => void)[] = [];
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'intent_projector_' });
+  }
+
+  /** Registers a function that brings gauges up to date; run before every scrape. */
+  onRefresh(refresh: () => void): void {
+    this.refreshers.push(refresh);
+  }
+
+  /** The Prometheus text, with every gauge refreshed first. */
+  async scrape(): Promise<string> {
+    for (const r of this.refreshers) r();
+    return this.registry.metrics();
   }
 }

@@ -95,8 +95,28 @@ describe('service instances on Kafka', () => {
     const sample = live.intentIds.find((id) => a.service.pipeline.store.get(id) !== undefined)!;
     const [ra, rb] = await Promise.all(nodes.map((n) => fetch(`${n.service.url}/intents/${sample}`).then((r) => r.json() as Promise<Record<string, unknown>>)));
     expect({ ...ra, timestamp: 0 }).toEqual({ ...rb, timestamp: 0 });
+
+    // and in /metrics: records read per topic, no lag left, caught up, ready
+    const text = await fetch(`${a.service.url}/metrics`).then((r) => r.text());
+    const value = (line: string): number => {
+      const found = text.split('\n').find((l) => l.startsWith(line));
+      if (found === undefined) throw new Error(`metric ${line} missing from /metrics`);
+      return Number(found.slice(found.lastIndexOf(' ') + 1));
+    };
+    const perTopic = (t: string) => all.filter((e) => topicFor(e) === t).length;
+    expect(value(`intent_projector_records_read_total{topic="${topics.lifecycle}"}`)).toBe(perTopic('lifecycle'));
+    expect(value(`intent_projector_records_read_total{topic="${topics.proofs}"}`)).toBe(perTopic('proofs'));
+    expect(value('intent_projector_events_applied_total')).toBeGreaterThan(0);
+    expect(value('intent_projector_caught_up')).toBe(1);
+    expect(value('intent_projector_ready')).toBe(1);
+    expect(value('intent_projector_projections')).toBe(a.service.pipeline.store.size);
+    for (const line of text.split('\n').filter((l) => l.startsWith('intent_projector_consumer_lag{'))) {
+      expect(line.endsWith(' 0')).toBe(true);
+    }
   });
 });
+
+const topicFor = (e: IntentEventInput): 'lifecycle' | 'proofs' => (e.type.startsWith('proof.') ? 'proofs' : 'lifecycle');
 
 function maxVersion(w: RecordingClient, id: string): number {
   let max = 0;
