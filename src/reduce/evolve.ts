@@ -191,23 +191,27 @@ function apply(d: Draft, e: Exclude<IntentEvent, EventOf<'intent.removed'>>): Se
   }
 }
 
-function toStatus(d: Draft, target: InternalStatus): Relation {
-  const rel = relate(statusRank(d.status), isFinalStatus(d.status), statusRank(target));
-  if (rel !== 'stale') d.status = target;
+/** One ranked dimension of the projection: which field holds it and how its values rank. */
+interface Dimension<T> {
+  readonly field: 'status' | 'proofStatus' | 'htlcState';
+  readonly rank: (value: T) => number;
+  readonly isFinal: (value: T) => boolean;
+}
+const STATUS: Dimension<InternalStatus> = { field: 'status', rank: statusRank, isFinal: isFinalStatus };
+const PROOF: Dimension<ProofStatus> = { field: 'proofStatus', rank: proofRank, isFinal: isFinalProof };
+const HTLC: Dimension<HtlcState> = { field: 'htlcState', rank: htlcRank, isFinal: isFinalHtlc };
+
+/** Moves a dimension towards `target` if it ranks higher (or the same, not final); says how the event relates. */
+function advance<T>(d: Draft, dim: Dimension<T>, target: T): Relation {
+  const current = d[dim.field] as T;
+  const rel = relate(dim.rank(current), dim.isFinal(current), dim.rank(target));
+  if (rel !== 'stale') (d as Record<Dimension<T>['field'], unknown>)[dim.field] = target;
   return rel;
 }
 
-function toProof(d: Draft, target: ProofStatus): Relation {
-  const rel = relate(proofRank(d.proofStatus), isFinalProof(d.proofStatus), proofRank(target));
-  if (rel !== 'stale') d.proofStatus = target;
-  return rel;
-}
-
-function toHtlc(d: Draft, target: HtlcState): Relation {
-  const rel = relate(htlcRank(d.htlcState), isFinalHtlc(d.htlcState), htlcRank(target));
-  if (rel !== 'stale') d.htlcState = target;
-  return rel;
-}
+const toStatus = (d: Draft, target: InternalStatus): Relation => advance(d, STATUS, target);
+const toProof = (d: Draft, target: ProofStatus): Relation => advance(d, PROOF, target);
+const toHtlc = (d: Draft, target: HtlcState): Relation => advance(d, HTLC, target);
 
 type NullableField = 'solver' | 'fromChain' | 'toChain' | 'amount' | 'matchedAt' | 'completedAt' | 'proofGeneratedAt' | 'error' | 'failureReason';
 
