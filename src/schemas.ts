@@ -15,40 +15,16 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { EVENT_TYPES, eventData, intentEventSchema, intentIdSchema, type EventType } from './contract/events.js';
+import { cloudEventSchema, EVENT_TYPES, intentEventSchema, type EventType } from './contract/events.js';
 import { ackSchema, serverEventSchemas, type ServerEventName } from './contract/socket.js';
 
 export type JsonSchema = Record<string, unknown>;
-
-const envelope = intentEventSchema.options[0].shape;
 
 function variantOf(type: EventType) {
   const v = intentEventSchema.options.find((o) => o.shape.type.value === type);
   if (v === undefined) throw new Error(`no schema for event type ${type}`);
   return v;
 }
-
-/** CloudEvents 1.0 structured mode, one variant per event type (id → eventId, subject → intentId, time → occurredAt). */
-function cloudEventVariant<T extends EventType>(type: T) {
-  return z.object({
-    specversion: z.literal('1.0'),
-    id: envelope.eventId,
-    source: z.string().optional().describe('CloudEvents source; not read by the service'),
-    type: z.literal(type),
-    subject: intentIdSchema,
-    time: envelope.occurredAt,
-    datacontenttype: z.string().optional(),
-    data: eventData[type],
-  });
-}
-
-const cloudEventSchema = z.discriminatedUnion(
-  'type',
-  EVENT_TYPES.map((t) => cloudEventVariant(t)) as unknown as [
-    ReturnType<typeof cloudEventVariant>,
-    ...ReturnType<typeof cloudEventVariant>[],
-  ],
-);
 
 export const SCHEMA_ID_BASE = 'urn:intent-projector:schema:';
 

@@ -99,14 +99,28 @@ export type IntentEvent = z.output<typeof intentEventSchema>;
 export type IntentEventInput = z.input<typeof intentEventSchema>;
 export type EventOf<T extends EventType> = Extract<IntentEvent, { type: T }>;
 
-/** CloudEvents 1.0 structured mode, for the JSON Schema of `schemas/`. */
-export const cloudEventSchema = z.object({
-  specversion: z.literal('1.0'),
-  id: envelopeFields.eventId,
-  type: z.enum(EVENT_TYPES as [EventType, ...EventType[]]),
-  source: z.string().optional(),
-  subject: z.string().describe('the intentId'),
-  time: z.string().describe('ISO-8601 instant'),
-  datacontenttype: z.string().optional(),
-  data: z.unknown().optional(),
-});
+/**
+ * CloudEvents 1.0 structured mode, one variant per event type (id → eventId, subject → intentId,
+ * time → occurredAt). Decoding maps a CloudEvent onto the canonical envelope (src/ingest/decode.ts);
+ * this schema documents the same records for `schemas/cloudevent.json`.
+ */
+function cloudEventVariant<T extends EventType>(type: T) {
+  return z.object({
+    specversion: z.literal('1.0'),
+    id: envelopeFields.eventId,
+    source: z.string().optional().describe('CloudEvents source; not read by the service'),
+    type: z.literal(type),
+    subject: intentIdSchema,
+    time: envelopeFields.occurredAt,
+    datacontenttype: z.string().optional(),
+    data: eventData[type],
+  });
+}
+
+export const cloudEventSchema = z.discriminatedUnion(
+  'type',
+  EVENT_TYPES.map((t) => cloudEventVariant(t)) as unknown as [
+    ReturnType<typeof cloudEventVariant>,
+    ...ReturnType<typeof cloudEventVariant>[],
+  ],
+);
