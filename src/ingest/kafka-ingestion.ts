@@ -2,7 +2,8 @@
  * Kafka mode wiring for `main.ts` and the integration tests: one kafkajs client, the source on
  * the two input topics and the dead-letter sink, from the configuration.
  *
- *   const ingestion = await openKafkaIngestion(config, logger);   // fails fast: DLQ topic missing, broker down
+ *   const ingestion = await openKafkaIngestion(config, logger);   // fails fast: DLQ topic missing, broker down;
+ *                                                                  // reads the DLQ topic (what is dead-lettered already)
  *   const service = await startService({ config, logger, source: ingestion.source, dlq: ingestion.dlq });
  *   ...
  *   await service.stop();          // stops the source
@@ -44,9 +45,10 @@ export async function openKafkaIngestion(config: IngestionConfig, logger: Logger
     topic: config.KAFKA_TOPIC_DLQ,
     logger,
     brokers: base.brokers,
+    sourceTopics: base.topics,
     ...(overrides.dlqRetry !== undefined ? { retry: overrides.dlqRetry } : {}),
   });
-  await dlq.connect();
+  await dlq.open(); // before the source consumes: records already in the DLQ are not written again
   let closing: Promise<void> | null = null;
   return {
     kafka,

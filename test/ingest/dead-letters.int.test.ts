@@ -2,10 +2,14 @@
  * Poison records (contract.md section 5): they land in the DLQ topic with their original key,
  * value and headers plus the `dlq.*` headers, and the records after them are still applied.
  * If the DLQ cannot be written, ingestion stops instead of skipping the record.
+ * One dead letter per poison record: a restart or another node (both replay the input from the
+ * earliest offset) does not write the dead letters already in the DLQ topic again.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from 'kafkajs';
+import { pino } from 'pino';
 import { DLQ_HEADERS } from '../../src/ingest/kafka-dlq.js';
+import type { Logger } from '../../src/log.js';
 import { kafka } from '../support/broker.js';
 import { wireEvent } from '../support/histories.js';
 import {
@@ -35,6 +39,48 @@ async function produceTo(topics: TestTopics, messages: Message[]): Promise<void>
 }
 
 const json = (v: unknown): string => JSON.stringify(v);
+
+/** Records in the DLQ topic (1 partition, non-transactional producer: its end offset). */
+async function dlqCount(topics: TestTopics): Promise<number> {
+  const admin = kafka('dlq-count').admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topics.dlq);
+    return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A logger at info that keeps every line's message (what an operator sees in the log). */
+function capturingLogger(): { logger: Logger; messages: string[] } {
+  const messages: string[] = [];
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        const msg = (JSON.parse(line) as { msg?: unknown }).msg;
+        if (typeof msg === 'string') messages.push(msg);
+      },
+    },
+  );
+  return { logger, messages };
+}
+
+async function start(topics: TestTopics, opts: Parameters<typeof startKafkaPipeline>[1] = {}): Promise<RunningPipeline> {
+  const p = await startKafkaPipeline(topics, opts);
+  running.push(p);
+  return p;
+}
+
+async function stop(p: RunningPipeline): Promise<void> {
+  running.splice(running.indexOf(p), 1);
+  await p.stop();
+}
+
+const submitted = (intentId: string, at: number) =>
+  json(wireEvent('intent.submitted', { intentId, at, data: { fromChain: 1, toChain: 10, amount: '100' } }));
+const matched = (intentId: string, at: number) => json(wireEvent('intent.matched', { intentId, at, data: { solver: '0xsolver' } }));
 
 describe('dead letters', () => {
   it('writes undecodable records to the DLQ topic with their key, value, headers and dlq.* headers, and goes on', async () => {
@@ -120,5 +166,104 @@ describe('dead letters', () => {
     expect(p.pipeline.store.get(A)).toMatchObject({ status: 'SUBMITTED', solver: null });
     const part = p.ingestion.source.progress().partitions.find((x) => x.topic === topics.lifecycle && x.partition === 0);
     expect(part?.position).toBe('1');
+  });
+
+  it('a restart does not dead-letter again what is in the DLQ; a new poison record is dead-lettered once', async () => {
+    const topics = await createTestTopics('dlq-restart', 1);
+    // a dead letter of another service's topic at the same partition/offset as a poison record
+    // below: it must not stop ours from being written
+    const seed = kafka('dlq-seed').producer({ allowAutoTopicCreation: false });
+    await seed.connect();
+    await seed.send({
+      topic: topics.dlq,
+      acks: -1,
+      messages: [{ key: 'x', value: 'foreign', headers: { [DLQ_HEADERS.topic]: 'someone-elses.topic', [DLQ_HEADERS.partition]: '0', [DLQ_HEADERS.offset]: '1', [DLQ_HEADERS.reason]: 'x' } }],
+    });
+    await seed.disconnect();
+    await produceTo(topics, [
+      { key: A, value: submitted(A, T0) }, // 0
+      { key: A, value: 'not json' }, // 1
+      { key: A, value: json({ eventId: 'e-2', type: 'intent.teleported', intentId: A, occurredAt: new Date(T0 + 1).toISOString(), data: {} }) }, // 2
+      { key: A, value: matched(A, T0 + 2) }, // 3
+    ]);
+
+    const first = await start(topics);
+    await first.caughtUp;
+    expect(first.pipeline.deadLettered).toBe(2);
+    expect(await dlqCount(topics)).toBe(3);
+    await stop(first);
+
+    // a new instance on the same topics replays everything, poison records included
+    const log = capturingLogger();
+    const second = await start(topics, { logger: log.logger });
+    await second.caughtUp;
+    expect(second.pipeline.store.get(A)).toMatchObject({ status: 'MATCHED', solver: '0xsolver' });
+    expect(await dlqCount(topics)).toBe(3);
+    expect(second.pipeline.deadLettered).toBe(2); // refused (and counted) again, but not written again
+    expect(second.ingestion.dlq.skippedWrites).toBe(2);
+    expect(log.messages.some((m) => /^DLQ index: 2 records already dead-lettered, read in \d+ ms$/.test(m))).toBe(true);
+
+    // a poison record that arrives now is dead-lettered, once, and the record after it applies
+    await produceTo(topics, [
+      { key: A, value: '{"truncated": ' }, // 4
+      { key: A, value: json(wireEvent('intent.source_lock_requested', { intentId: A, at: T0 + 3 })) }, // 5
+    ]);
+    await eventually(() => second.pipeline.store.get(A)?.htlcState === 'awaiting_source_lock', 10_000, 'the record after the new poison');
+    expect(await dlqCount(topics)).toBe(4);
+    await stop(second);
+
+    // and a third start writes nothing either
+    const third = await start(topics);
+    await third.caughtUp;
+    expect(await dlqCount(topics)).toBe(4);
+    expect(third.pipeline.deadLettered).toBe(3);
+    expect(third.ingestion.dlq.skippedWrites).toBe(3);
+
+    const dead = await readTopic(kafka('dlq-reader'), topics.dlq, 4);
+    expect(dead.map((d) => [d.headers[DLQ_HEADERS.topic], d.headers[DLQ_HEADERS.offset]])).toEqual([
+      ['someone-elses.topic', '1'],
+      [topics.lifecycle, '1'],
+      [topics.lifecycle, '2'],
+      [topics.lifecycle, '4'],
+    ]);
+  });
+
+  it('two nodes started one after the other leave one dead letter per poison record', async () => {
+    const topics = await createTestTopics('dlq-two-nodes', 2);
+    const producer = kafka('dlq-two-nodes-producer').producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const poison = (partition: number, n: number): Message[] =>
+      Array.from({ length: n }, (_, i) => ({ key: A, value: `poison ${partition}/${i}`, partition }));
+    await producer.send({
+      topic: topics.lifecycle,
+      acks: -1,
+      messages: [
+        { key: A, value: submitted(A, T0), partition: 0 },
+        ...poison(0, 3),
+        { key: A, value: matched(A, T0 + 1), partition: 0 },
+        { key: B, value: submitted(B, T0 + 2), partition: 1 },
+        ...poison(1, 2),
+      ],
+    });
+    await producer.send({ topic: topics.proofs, acks: -1, messages: [{ key: B, value: '[]', partition: 1 }] });
+    await producer.disconnect();
+
+    const first = await start(topics);
+    await first.caughtUp;
+    expect(first.pipeline.deadLettered).toBe(6);
+    // the second node starts while the first one runs
+    const second = await start(topics);
+    await second.caughtUp;
+    expect(second.pipeline.store.get(A)).toMatchObject({ status: 'MATCHED' });
+    expect(second.pipeline.store.get(B)).toMatchObject({ status: 'SUBMITTED' });
+    expect(await dlqCount(topics)).toBe(6);
+    expect(second.pipeline.deadLettered).toBe(6);
+    expect(second.ingestion.dlq.skippedWrites).toBe(6);
+    const dead = await readTopic(kafka('dlq-reader'), topics.dlq, 6);
+    const sources = dead.map((d) => `${d.headers[DLQ_HEADERS.topic]}/${d.headers[DLQ_HEADERS.partition]}/${d.headers[DLQ_HEADERS.offset]}`);
+    expect(new Set(sources).size).toBe(6);
+    expect(sources.sort()).toEqual(
+      [`${topics.lifecycle}/0/1`, `${topics.lifecycle}/0/2`, `${topics.lifecycle}/0/3`, `${topics.lifecycle}/1/1`, `${topics.lifecycle}/1/2`, `${topics.proofs}/1/0`].sort(),
+    );
   });
 });
