@@ -1,0 +1,380 @@
+/**
+ * Benchmark 3 (BENCHMARKS.md): live latency, produce → Socket.IO client receipt, under load.
+ *
+ * - The service runs as a child process (`node --import tsx src/cli.ts serve`, KAFKA_BROKERS set,
+ *   RATE_LIMIT_PER_SECOND high) on fresh topics (4 partitions each).
+ * - History: `intent.submitted` of the `--clients` intents to watch (so they exist when subscribed).
+ * - Once /readyz answers 200, child processes (bench/lib/latency-clients.ts) connect one websocket
+ *   client per watched intent (`subscribe:intent`), and, in a second process, `--all-clients`
+ *   clients in the all-intents room (`subscribe:all`).
+ * - Live traffic at `--rate` events/s for `--duration` s, keyed by intentId: every watched intent
+ *   goes through the rest of its lifecycle (proofs, matched, locks, withdrawn, completed), plus
+ *   whole lifecycles of unwatched intents filling the rate. Events go out in rounds (one step of
+ *   every intent per round, shuffled), so each watched intent gets events all through the run.
+ *   The producer sets occurredAt = Date.now() when it sends; latency = receipt Date.now() −
+ *   updatedAt (same machine, same clock, ms precision).
+ * - Beside it, in this process, a plain kafkajs consumer (own group, the service's fetch
+ *   settings) timestamps receipt in eachBatch: the Kafka-only part of the latency.
+ * - Expected counts come from folding the same events in-process (ProjectionStore + emissionsFor).
+ *
+ * Usage: npx tsx bench/latency.ts [--rate 2000] [--duration 30] [--clients 1000] [--all-clients 10]
+ * Broker: KAFKA_BROKERS, or a local jar broker on 127.0.0.1:29092 started (and stopped) here.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { IntentEventInput } from '../src/contract/events.js';
+import { emissionsFor } from '../src/fanout/emissions.js';
+import { decodeRecord } from '../src/ingest/decode.js';
+import { DEFAULT_FETCH } from '../src/ingest/kafka-source.js';
+import { ProjectionStore } from '../src/reduce/store.js';
+import { generateLifecycle } from '../src/sim/lifecycle.js';
+import { createRng, type Rng } from '../src/sim/prng.js';
+import { arg, summary } from './lib/dataset.js';
+import { benchBroker, client, createTopics, fastProducer, latencySummary, log, uniqueName, type LatencySummary } from './lib/kafka.js';
+
+const rate = arg('rate', 2000);
+const duration = arg('duration', 30);
+const watched = arg('clients', 1000);
+const allClients = arg('all-clients', 10);
+const partitions = arg('partitions', 4);
+const seed = arg('seed', 7);
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const LIFECYCLE_STEPS = 11; // submitted, 4 proof steps, matched, lock requested, locked, destination locked, withdrawn, completed
+
+type Topic = 'lifecycle' | 'proofs';
+interface Planned {
+  readonly topic: Topic;
+  readonly event: IntentEventInput;
+}
+
+interface Plan {
+  readonly watchedIds: string[];
+  readonly history: Planned[];
+  readonly live: Planned[];
+  /** live steps each watched intent gets */
+  readonly watchedSteps: number;
+  readonly others: number;
+}
+
+function shuffle<T>(rng: Rng, xs: T[]): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+  }
+  return xs;
+}
+
+function plan(): Plan {
+  const rng = createRng(seed);
+  const budget = Math.floor(rate * duration);
+  const watchedSteps = Math.min(LIFECYCLE_STEPS - 1, Math.floor(budget / watched));
+  if (watchedSteps < 1) throw new Error(`--rate x --duration (${budget} events) must be at least --clients (${watched})`);
+  const others = Math.floor((budget - watched * watchedSteps) / LIFECYCLE_STEPS);
+  const start = Date.now() - 3_600_000;
+  const lifecycles: Planned[][] = [];
+  for (let i = 0; i < watched + others; i++) {
+    const l = generateLifecycle(rng, start, { outcome: 'completed', settlementShare: 0, removalShare: 0 });
+    if (l.events.length !== LIFECYCLE_STEPS) throw new Error(`unexpected lifecycle of ${l.events.length} events`);
+    lifecycles.push(l.events.map((e) => ({ topic: e.topic, event: e.event })));
+  }
+  const history = lifecycles.slice(0, watched).map((l) => l[0]!);
+  const live: Planned[] = [];
+  for (let step = 0; step < LIFECYCLE_STEPS; step++) {
+    const round: Planned[] = [];
+    for (let i = 0; i < lifecycles.length; i++) {
+      const isWatched = i < watched;
+      if (isWatched ? step >= 1 && step <= watchedSteps : true) round.push(lifecycles[i]![step]!);
+    }
+    live.push(...shuffle(rng, round));
+  }
+  return { watchedIds: lifecycles.slice(0, watched).map((l) => l[0]!.event.intentId.toLowerCase()), history, live, watchedSteps, others };
+}
+
+/** Emissions the service must send for the live events (counted by folding them in-process). */
+function expected(p: Plan): { perIntentStatus: number; allNew: number; allStatusChanged: number } {
+  const store = new ProjectionStore();
+  const watchedSet = new Set(p.watchedIds);
+  const fold = (e: Planned) => {
+    const d = decodeRecord({ value: JSON.stringify(e.event) });
+    if (!d.ok) throw new Error(d.reason);
+    return store.apply(d.event);
+  };
+  for (const e of p.history) fold(e);
+  const out = { perIntentStatus: 0, allNew: 0, allStatusChanged: 0 };
+  for (const e of p.live) {
+    const diff = fold(e);
+    if (diff === null) continue;
+    for (const em of emissionsFor(diff, 0)) {
+      if (em.event === 'intent:status' && watchedSet.has(e.event.intentId.toLowerCase())) out.perIntentStatus++;
+      if (em.event === 'intent:new') out.allNew++;
+      if (em.event === 'intent:status_changed') out.allStatusChanged++;
+    }
+  }
+  return out;
+}
+
+/** The event as sent now: occurredAt (and proofGeneratedAt) = the send time. */
+function stamped(e: IntentEventInput, nowIso: string): string {
+  const copy = { ...e, occurredAt: nowIso } as IntentEventInput & { data?: Record<string, unknown> };
+  if (copy.type === 'proof.generated') copy.data = { proofGeneratedAt: nowIso };
+  return JSON.stringify(copy);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function waitReady(url: string, timeoutMs: number, service: ChildProcess): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    if (service.exitCode !== null) throw new Error(`the service exited with ${service.exitCode}`);
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.status === 200) return Math.round(performance.now() - t0);
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url}/readyz did not answer 200 within ${timeoutMs}ms`);
+}
+
+interface ClientCounts {
+  perIntent: number;
+  allNew: number;
+  allStatusChanged: number;
+  snapshots: number;
+  wrongIntent: number;
+  disconnects: number;
+  errors: number;
+}
+interface ClientResult {
+  counts: ClientCounts;
+  perIntent: LatencySummary;
+  allRoom: LatencySummary;
+}
+
+function request<T>(child: ChildProcess, msg: unknown, answer: string, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.off('message', on);
+      reject(new Error(`clients: no '${answer}' within ${timeoutMs}ms`));
+    }, timeoutMs);
+    const on = (m: { type: string; error?: string }) => {
+      if (m.type === 'failed') {
+        clearTimeout(timer);
+        child.off('message', on);
+        reject(new Error(`clients failed: ${m.error}`));
+      } else if (m.type === answer) {
+        clearTimeout(timer);
+        child.off('message', on);
+        resolve(m as T);
+      }
+    };
+    child.on('message', on);
+    child.send(msg as object);
+  });
+}
+
+async function main(): Promise<void> {
+  const p = plan();
+  const exp = expected(p);
+  const allExpected = (exp.allNew + exp.allStatusChanged) * allClients;
+  log(`plan: ${p.live.length} live events (${watched} watched intents x ${p.watchedSteps} steps + ${p.others} unwatched lifecycles), ${rate}/s for ~${(p.live.length / rate).toFixed(1)}s; expected ${exp.perIntentStatus} intent:status to watched clients, ${exp.allNew} intent:new + ${exp.allStatusChanged} intent:status_changed per all-room client`);
+
+  const broker = await benchBroker();
+  const children: ChildProcess[] = [];
+  const kafka = client(broker.brokers, 'bench-latency');
+  const admin = kafka.admin();
+  const base = uniqueName('bench-latency');
+  const topics = { lifecycle: `${base}-lifecycle`, proofs: `${base}-proofs`, dlq: `${base}-dlq` };
+  const consumer = kafka.consumer({
+    groupId: uniqueName('bench-latency-plain'),
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition: DEFAULT_FETCH.maxBytesPerPartition,
+    maxBytes: DEFAULT_FETCH.maxBytes,
+    minBytes: DEFAULT_FETCH.minBytes,
+    maxWaitTimeInMs: DEFAULT_FETCH.maxWaitTimeInMs,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 3333,
+  });
+  const producer = fastProducer(kafka);
+  try {
+    await admin.connect();
+    await createTopics(admin, [topics.lifecycle, topics.proofs], partitions);
+    await createTopics(admin, [topics.dlq], 1);
+    await producer.connect();
+    const send = async (batch: Planned[], stamp: string | null): Promise<void> => {
+      const by: Record<Topic, { key: string; value: string }[]> = { lifecycle: [], proofs: [] };
+      for (const e of batch) by[e.topic].push({ key: e.event.intentId, value: stamp === null ? JSON.stringify(e.event) : stamped(e.event, stamp) });
+      await producer.sendBatch({
+        acks: 1,
+        topicMessages: (['lifecycle', 'proofs'] as const).filter((t) => by[t].length > 0).map((t) => ({ topic: topics[t], messages: by[t] })),
+      });
+    };
+    await send(p.history, null);
+
+    // the service
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const serviceLog = join(tmpdir(), `${base}-service.log`);
+    const logStream = createWriteStream(serviceLog);
+    const service = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: broker.brokers.join(','),
+        KAFKA_TOPIC_LIFECYCLE: topics.lifecycle,
+        KAFKA_TOPIC_PROOFS: topics.proofs,
+        KAFKA_TOPIC_DLQ: topics.dlq,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_PER_SECOND: '100000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(service);
+    service.stdout!.pipe(logStream);
+    service.stderr!.pipe(logStream);
+    const readyMs = await waitReady(url, 90_000, service);
+    log(`service ready on ${url} after ${readyMs}ms (pid ${service.pid}, log ${serviceLog})`);
+
+    // the clients, in two processes of their own (per-intent clients; all-room clients), so a
+    // busy all-room client does not delay the per-intent ones' receipt timestamps
+    const forkClients = (): ChildProcess => {
+      const c = fork(join(ROOT, 'bench/lib/latency-clients.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      children.push(c);
+      return c;
+    };
+    const intentClients = forkClients();
+    const roomClients = forkClients();
+    const readies = await Promise.all([
+      request<{ connectMs: number; sockets: number }>(intentClients, { type: 'start', url, intents: p.watchedIds, all: 0 }, 'ready', 180_000),
+      request<{ connectMs: number; sockets: number }>(roomClients, { type: 'start', url, intents: [], all: allClients }, 'ready', 180_000),
+    ]);
+    const ready = { sockets: readies[0].sockets + readies[1].sockets, connectMs: Math.max(readies[0].connectMs, readies[1].connectMs) };
+    log(`${ready.sockets} clients connected and subscribed in ${ready.connectMs}ms`);
+
+    // the plain kafkajs consumer, here
+    const liveFrom = Date.now();
+    const plainLat: number[] = [];
+    let historySeen = 0;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topics.lifecycle, topics.proofs], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch }) => {
+        const now = Date.now();
+        for (const m of batch.messages) {
+          const at = Date.parse((JSON.parse(m.value!.toString()) as { occurredAt: string }).occurredAt);
+          if (at >= liveFrom) plainLat.push(now - at);
+          else historySeen++;
+        }
+      },
+    });
+    for (let t = 0; historySeen < p.history.length; t++) {
+      if (t > 600) throw new Error('the plain consumer did not read the history within 60s');
+      await sleep(100);
+    }
+    await sleep(500);
+
+    // live traffic
+    log(`producing ${p.live.length} events at ${rate}/s ...`);
+    const t0 = performance.now();
+    let sent = 0;
+    while (sent < p.live.length) {
+      const due = Math.min(p.live.length, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
+      if (due <= sent) {
+        await sleep(1);
+        continue;
+      }
+      const batch = p.live.slice(sent, due);
+      sent = due;
+      await send(batch, new Date().toISOString());
+    }
+    const produceSeconds = (performance.now() - t0) / 1000;
+    log(`produced ${sent} events in ${produceSeconds.toFixed(1)}s (${Math.round(sent / produceSeconds)}/s); waiting for deliveries ...`);
+
+    // wait for everything expected (or 15 s without progress)
+    let last = -1;
+    let lastChange = performance.now();
+    for (;;) {
+      const [a, b] = await Promise.all([
+        request<ClientCounts>(intentClients, { type: 'report' }, 'counts', 10_000),
+        request<ClientCounts>(roomClients, { type: 'report' }, 'counts', 10_000),
+      ]);
+      const c = { perIntent: a.perIntent, allNew: b.allNew, allStatusChanged: b.allStatusChanged };
+      const got = c.perIntent + c.allNew + c.allStatusChanged + plainLat.length;
+      if (c.perIntent >= exp.perIntentStatus && c.allNew + c.allStatusChanged >= allExpected && plainLat.length >= p.live.length) break;
+      if (got !== last) {
+        last = got;
+        lastChange = performance.now();
+      } else if (performance.now() - lastChange > 15_000) {
+        log(`no progress for 15s: per-intent ${c.perIntent}/${exp.perIntentStatus}, all-room ${c.allNew + c.allStatusChanged}/${allExpected}, plain ${plainLat.length}/${p.live.length}`);
+        break;
+      }
+      await sleep(200);
+    }
+    const [ri, ra] = await Promise.all([
+      request<ClientResult>(intentClients, { type: 'finish' }, 'result', 30_000),
+      request<ClientResult>(roomClients, { type: 'finish' }, 'result', 30_000),
+    ]);
+    const plain = latencySummary(plainLat);
+    const c = { perIntent: ri.counts.perIntent, allNew: ra.counts.allNew, allStatusChanged: ra.counts.allStatusChanged, wrongIntent: ri.counts.wrongIntent, disconnects: ri.counts.disconnects + ra.counts.disconnects };
+    summary('latency', {
+      rate,
+      duration,
+      events: p.live.length,
+      achievedRate: Math.round(sent / produceSeconds),
+      watchedClients: watched,
+      allClients,
+      partitions,
+      perIntent: { ...ri.perIntent, expected: exp.perIntentStatus },
+      allRoom: { ...ra.allRoom, expected: allExpected },
+      plainKafka: { ...plain, expected: p.live.length },
+      drops: {
+        perIntent: exp.perIntentStatus - c.perIntent,
+        allRoom: allExpected - (c.allNew + c.allStatusChanged),
+        plainKafka: p.live.length - plain.count,
+      },
+      wrongIntent: c.wrongIntent,
+      disconnects: c.disconnects,
+      connectMs: ready.connectMs,
+    });
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    for (const child of children.reverse()) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    await admin.deleteTopics({ topics: [topics.lifecycle, topics.proofs, topics.dlq] }).catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    await broker.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,137 @@
+/**
+ * Child process of bench/latency.ts (forked with an IPC channel, `--import tsx`), so the Socket.IO
+ * clients never share the service's (or the producer's) event loop.
+ *
+ * Protocol (process messages):
+ *   parent → { type: 'start', url, intents: string[], all: number }
+ *     connects one websocket client per intent (`subscribe:intent`) plus `all` clients in the
+ *     all-intents room (`subscribe:all`), then answers { type: 'ready', connectMs }
+ *   parent → { type: 'report' }   answers { type: 'counts', perIntent, allRoom, snapshots }
+ *   parent → { type: 'finish' }   answers { type: 'result', ... } with latency summaries, then exits
+ *
+ * Latency = Date.now() at receipt − Date.parse(payload.updatedAt): the producer sets occurredAt
+ * (→ updatedAt) to Date.now() when it sends. Recorded for `intent:status` on the per-intent
+ * clients (after the subscription's ack: the snapshot sent on subscribe is not counted) and for
+ * `intent:new` / `intent:status_changed` on the all-room clients.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { Ack, ClientToServerEvents, FormattedIntent, ServerToClientEvents } from '../../src/contract/socket.js';
+import { latencySummary } from './kafka.js';
+
+type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+interface StartMessage {
+  readonly type: 'start';
+  readonly url: string;
+  readonly intents: readonly string[];
+  readonly all: number;
+}
+type ParentMessage = StartMessage | { readonly type: 'report' } | { readonly type: 'finish' };
+
+const send = (m: unknown): void => {
+  process.send?.(m);
+};
+
+const sockets: Client[] = [];
+const perIntentLat: number[] = [];
+const allLat: number[] = [];
+const counts = { perIntent: 0, allNew: 0, allStatusChanged: 0, snapshots: 0, wrongIntent: 0, disconnects: 0, errors: 0 };
+
+function connect(url: string): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const s: Client = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, timeout: 20_000 });
+    s.once('connect', () => resolve(s));
+    s.once('connect_error', (err) => reject(err));
+    s.on('disconnect', (reason) => {
+      if (reason !== 'io client disconnect') counts.disconnects++;
+    });
+    s.on('error', () => counts.errors++);
+  });
+}
+
+function ack(s: Client, what: string, emit: (cb: (a: Ack) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: no ack within 30s`)), 30_000);
+    emit((a) => {
+      clearTimeout(timer);
+      if (a.ok) resolve();
+      else reject(new Error(`${what}: ${a.code} ${a.message}`));
+    });
+    void s;
+  });
+}
+
+async function subscribeIntent(url: string, intentId: string): Promise<void> {
+  const s = await connect(url);
+  sockets.push(s);
+  let subscribed = false;
+  s.on('intent:status', (p: FormattedIntent) => {
+    const now = Date.now();
+    if (!subscribed) {
+      counts.snapshots++;
+      return;
+    }
+    if (p.intentId !== intentId) counts.wrongIntent++;
+    perIntentLat.push(now - Date.parse(p.updatedAt ?? ''));
+    counts.perIntent++;
+  });
+  await ack(s, `subscribe:intent ${intentId}`, (cb) => s.emit('subscribe:intent', intentId, cb));
+  subscribed = true;
+}
+
+async function subscribeAll(url: string): Promise<void> {
+  const s = await connect(url);
+  sockets.push(s);
+  s.on('intent:new', (p) => {
+    allLat.push(Date.now() - Date.parse(p.updatedAt ?? ''));
+    counts.allNew++;
+  });
+  s.on('intent:status_changed', (p) => {
+    allLat.push(Date.now() - Date.parse(p.updatedAt ?? ''));
+    counts.allStatusChanged++;
+  });
+  await ack(s, 'subscribe:all', (cb) => s.emit('subscribe:all', cb));
+}
+
+/** Runs `tasks` with at most `limit` pending at once. */
+async function pool(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+      while (next < tasks.length) await tasks[next++]!();
+    }),
+  );
+}
+
+async function start(m: StartMessage): Promise<void> {
+  const t0 = performance.now();
+  const tasks = [...m.intents.map((id) => () => subscribeIntent(m.url, id)), ...Array.from({ length: m.all }, () => () => subscribeAll(m.url))];
+  await pool(tasks, 50);
+  send({ type: 'ready', connectMs: Math.round(performance.now() - t0), sockets: sockets.length });
+}
+
+process.on('message', (raw) => {
+  const m = raw as ParentMessage;
+  switch (m.type) {
+    case 'start':
+      start(m).catch((err: unknown) => {
+        send({ type: 'failed', error: err instanceof Error ? err.message : String(err) });
+        process.exit(1);
+      });
+      break;
+    case 'report':
+      send({ type: 'counts', ...counts });
+      break;
+    case 'finish': {
+      send({ type: 'result', counts, perIntent: latencySummary(perIntentLat), allRoom: latencySummary(allLat) });
+      for (const s of sockets) s.disconnect();
+      setTimeout(() => process.exit(0), 200);
+      break;
+    }
+    default: {
+      const never: never = m;
+      throw new Error(`unknown message ${JSON.stringify(never)}`);
+    }
+  }
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,85 @@
+/**
+ * Benchmark 1 (BENCHMARKS.md): events/s folding a generated history in-process,
+ * (a) on decoded events, (b) including JSON parsing and zod validation (decodeRecord on Buffers).
+ *
+ * The record values live in one off-heap Buffer and decoded events exist one chunk at a time, so
+ * the garbage collector sees what a running service holds (the projections), not a 1 GB dataset.
+ * Usage: npx tsx bench/reducer.ts [--events 1000000] [--runs 5]
+ */
+import type { IntentEvent } from '../src/contract/events.js';
+import { decodeRecord } from '../src/ingest/decode.js';
+import { ProjectionStore } from '../src/reduce/store.js';
+import { arg, dataset, median, summary } from './lib/dataset.js';
+
+const events = arg('events', 1_000_000);
+const runs = arg('runs', 5);
+const CHUNK = 20_000;
+
+const t0 = performance.now();
+const { values, ends, intents } = (() => {
+  const ds = dataset(events);
+  const parts = ds.merged.map((e) => Buffer.from(JSON.stringify(e.event)));
+  const ends = new Uint32Array(parts.length);
+  let at = 0;
+  parts.forEach((p, i) => (ends[i] = at += p.length));
+  return { values: Buffer.concat(parts), ends, intents: ds.intents };
+})();
+const n = ends.length;
+const valueAt = (i: number): Buffer => values.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!);
+process.stderr.write(`dataset: ${n} events, ${intents} intents, ${(values.length / 1048576).toFixed(0)} MiB, generated in ${((performance.now() - t0) / 1000).toFixed(1)}s\n`);
+
+function decodeChunk(from: number, to: number): IntentEvent[] {
+  const out: IntentEvent[] = [];
+  for (let i = from; i < to; i++) {
+    const d = decodeRecord({ value: valueAt(i) });
+    if (!d.ok) throw new Error(d.reason);
+    out.push(d.event);
+  }
+  return out;
+}
+
+/** Fold only: each chunk is decoded untimed, then folded timed. */
+function foldDecoded(): number {
+  const store = new ProjectionStore();
+  let ms = 0;
+  for (let from = 0; from < n; from += CHUNK) {
+    const chunk = decodeChunk(from, Math.min(n, from + CHUNK));
+    const t = performance.now();
+    for (let i = 0; i < chunk.length; i++) store.apply(chunk[i]!);
+    ms += performance.now() - t;
+  }
+  if (store.size === 0) throw new Error('nothing folded');
+  return ms;
+}
+
+/** Decode (Buffer → JSON.parse → zod) and fold, all timed. */
+function foldRaw(): number {
+  const store = new ProjectionStore();
+  const t = performance.now();
+  for (let i = 0; i < n; i++) {
+    const d = decodeRecord({ value: valueAt(i) });
+    if (d.ok) store.apply(d.event);
+  }
+  const ms = performance.now() - t;
+  if (store.size === 0) throw new Error('nothing folded');
+  return ms;
+}
+
+const decodedMs: number[] = [];
+const rawMs: number[] = [];
+foldRaw(); // warm-up
+for (let r = 0; r < runs; r++) {
+  decodedMs.push(foldDecoded());
+  rawMs.push(foldRaw());
+  process.stderr.write(`run ${r + 1}/${runs}: decoded ${(n / (decodedMs[r]! / 1000)).toFixed(0)} ev/s, with decode ${(n / (rawMs[r]! / 1000)).toFixed(0)} ev/s\n`);
+}
+const dec = median(decodedMs);
+const raw = median(rawMs);
+summary('reducer', {
+  events: n,
+  intents,
+  runs,
+  decodedEventsPerSec: Math.round(n / (dec / 1000)),
+  withDecodeEventsPerSec: Math.round(n / (raw / 1000)),
+  decodeShare: Number(((raw - dec) / raw).toFixed(3)),
+});
