@@ -6,9 +6,12 @@
  * Trade-offs, documented in docs/reducer.md:
  * - two distinct eventIds of one intent colliding on 53 bits has probability ~n^2 / 2^54 (n = the
  *   events of that intent): ~1e-14 for a 20-event intent; the later one would be taken for a duplicate.
- * - an intent with more than MAX_REMEMBERED_EVENTS applied events forgets its oldest ids; a
- *   redelivery of one of those would count once more in `version`/`updatedAt`, never move a
- *   status backwards (the fold is monotonic).
+ * - an intent with more than MAX_REMEMBERED_EVENTS applied events forgets its oldest ids. It
+ *   then keeps a horizon instead (`Projection.dedupHorizon`, the greatest occurredAt applied when
+ *   an id was first forgotten): an event whose id is not remembered and whose occurredAt is at
+ *   or before the horizon is taken for a redelivery and ignored. So a redelivery never rolls a
+ *   field back; the price is that a genuinely new event that old, for such a long-lived intent,
+ *   is ignored too.
  */
 export const MAX_REMEMBERED_EVENTS = 64;
 

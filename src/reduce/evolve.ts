@@ -12,7 +12,7 @@
  */
 import type { EventOf, IntentEvent } from '../contract/events.js';
 import type { Diff, SettlementProof } from './diff.js';
-import { eventKey, remember } from './dedup.js';
+import { eventKey, MAX_REMEMBERED_EVENTS, remember } from './dedup.js';
 import {
   DIFF_FIELDS,
   EMPTY_TX_HASHES,
@@ -66,6 +66,7 @@ export function initialProjection(intentId: string, occurredAt: number): Project
     failureReason: null,
     version: 0,
     seen: [],
+    dedupHorizon: null,
   };
 }
 
@@ -76,7 +77,7 @@ export function evolve(state: IntentState | undefined, event: IntentEvent): Evol
 
   const live = state?.kind === 'live' ? state.projection : undefined;
   const key = eventKey(event.eventId);
-  if (live !== undefined && live.seen.includes(key)) return null; // duplicate
+  if (live !== undefined && isRedelivery(live, key, at)) return null; // duplicate
 
   if (event.type === 'intent.removed') {
     const tombstone: IntentState = { kind: 'removed', removedAt: Math.max(at, removedAt ?? at) };
@@ -90,6 +91,7 @@ export function evolve(state: IntentState | undefined, event: IntentEvent): Evol
   draft.updatedAt = Math.max(previous.updatedAt, at);
   if (!previous.submittedSeen && at < previous.createdAt) draft.createdAt = at;
   draft.seen = remember(previous.seen, key);
+  if (previous.seen.length >= MAX_REMEMBERED_EVENTS) draft.dedupHorizon = previous.updatedAt;
   const settlement = apply(draft, event);
 
   const next: Projection = draft;
@@ -105,6 +107,11 @@ export function evolve(state: IntentState | undefined, event: IntentEvent): Evol
     state: nextState,
     diff: { kind: 'updated', intentId: next.intentId, projection: next, status, proof, settlement, fields },
   };
+}
+
+/** Applied before: remembered, or older than what the intent had applied when it began forgetting. */
+function isRedelivery(p: Projection, key: number, at: number): boolean {
+  return p.seen.includes(key) || (p.dedupHorizon !== null && at <= p.dedupHorizon);
 }
 
 function changedFields(prev: Projection, next: Projection, created: boolean): DiffField[] {

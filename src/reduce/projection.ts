@@ -38,8 +38,13 @@ export interface Projection {
   readonly failureReason: string | null;
   /** applied events, 1, 2, ... */
   readonly version: number;
-  /** de-duplication keys of applied events (see dedup.ts) */
+  /** de-duplication keys of the last applied events (see dedup.ts) */
   readonly seen: readonly number[];
+  /**
+   * null until `seen` first overflows; then events at or before this occurredAt whose key is not
+   * in `seen` are taken for redeliveries (see dedup.ts)
+   */
+  readonly dedupHorizon: number | null;
 }
 
 /** What the fold keeps per intentId: a live projection, or the tombstone of a removed one. */
