@@ -89,7 +89,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
         throw explainListenError(err, config);
       },
     );
-    if (producer !== null) running = producer.run();
+    if (producer !== null) {
+      const sim = producer;
+      running = sim.run().catch((err: unknown) => {
+        logger.error({ err }, 'simulator stopped');
+        return sim.result();
+      });
+    }
     logListening(logger, service, 'embedded');
     let stopping: Promise<void> | null = null;
     return {

@@ -4,7 +4,7 @@
  * whatever delivers them (the Socket.IO transport, or a recorder in tests).
  * Until `markCaughtUp()`, nothing is emitted (no `intent:new` storm for history).
  */
-import { decodeRecord } from './ingest/decode.js';
+import { decodeRecord, type TopicRole } from './ingest/decode.js';
 import type { DeadLetterSink, SourceBatch } from './ingest/source.js';
 import type { Diff } from './reduce/diff.js';
 import { ProjectionStore } from './reduce/store.js';
@@ -27,13 +27,22 @@ export class Pipeline {
   private caughtUp = false;
   private recordsRead = 0;
   private deadLetters = 0;
+  /** topic → role, when the pipeline was told its topics: a type on the wrong topic is dead-lettered */
+  private readonly roles = new Map<string, TopicRole>();
 
   constructor(
     private readonly sink: EmissionSink,
     private readonly dlq: DeadLetterSink,
     private readonly clock: () => number = Date.now,
     private readonly hooks: PipelineHooks = {},
-  ) {}
+    topics?: { readonly lifecycle: string; readonly proofs: string },
+  ) {
+    if (topics !== undefined) {
+      this.roles.set(topics.lifecycle, 'lifecycle');
+      this.roles.set(topics.proofs, 'proofs');
+    }
+  }
+
 
   get isCaughtUp(): boolean {
     return this.caughtUp;
@@ -50,9 +59,10 @@ export class Pipeline {
     let applied = 0;
     let statsDirty = false;
     const live = this.caughtUp;
+    const role = this.roles.get(batch.topic);
     for (const record of batch.records) {
       this.recordsRead++;
-      const decoded = decodeRecord(record);
+      const decoded = decodeRecord(record, role);
       if (!decoded.ok) {
         this.deadLetters++;
         this.hooks.onDeadLetter?.(decoded.reason, decoded.kind);

@@ -40,7 +40,12 @@ export interface ReplayObserver {
 }
 
 /** Folds a source from its start to its caught-up point; nothing is emitted or dead-lettered. */
-export async function replaySource(source: EventSource, observer: ReplayObserver = {}, clock: () => number = Date.now): Promise<Omit<ReplaySummary, 'topics'>> {
+export async function replaySource(
+  source: EventSource,
+  observer: ReplayObserver = {},
+  clock: () => number = Date.now,
+  topics?: { readonly lifecycle: string; readonly proofs: string },
+): Promise<Omit<ReplaySummary, 'topics'>> {
   const started = clock();
   let deadLetters = 0;
   const dlq: DeadLetterSink = {
@@ -48,7 +53,7 @@ export async function replaySource(source: EventSource, observer: ReplayObserver
       deadLetters++;
     },
   };
-  const pipeline = new Pipeline({ deliver: () => undefined, statsChanged: () => undefined }, dlq, clock);
+  const pipeline = new Pipeline({ deliver: () => undefined, statsChanged: () => undefined }, dlq, clock, {}, topics);
   let fail!: (e: Error) => void;
   const failed = new Promise<never>((_, reject) => (fail = reject));
   let done!: () => void;
@@ -84,7 +89,7 @@ export async function replay(config: Config, logger: Logger, observer: ReplayObs
   await preflight({ brokers, clientId: config.KAFKA_CLIENT_ID });
   const kafka = createKafka(config, logger);
   const source = new KafkaSource(kafkaSourceOptionsFromConfig(config, kafka, logger));
-  const summary = await replaySource(source, observer);
+  const summary = await replaySource(source, observer, Date.now, { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS });
   return { ...summary, topics: [config.KAFKA_TOPIC_LIFECYCLE, config.KAFKA_TOPIC_PROOFS] };
 }
 

@@ -14,7 +14,11 @@ export interface RawRecord {
   readonly headers?: RecordHeaders | undefined;
 }
 
-export type DecodeFailure = 'not_json' | 'unknown_type' | 'invalid';
+export type DecodeFailure = 'not_json' | 'unknown_type' | 'invalid' | 'wrong_topic';
+
+/** Which input topic a record came from: lifecycle topics carry `intent.*`, proof topics `proof.*`. */
+export type TopicRole = 'lifecycle' | 'proofs';
+const TYPE_PREFIX: Readonly<Record<TopicRole, string>> = { lifecycle: 'intent.', proofs: 'proof.' };
 
 export type Decoded =
   | { readonly ok: true; readonly event: IntentEvent }
@@ -37,7 +41,21 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; re
   }
 }
 
-export function decodeRecord(record: RawRecord): Decoded {
+/**
+ * Decodes one record. With `role`, an event type that does not belong on that topic is refused
+ * (`wrong_topic`): the fold's order tolerance relies on each topic carrying only its own types.
+ */
+export function decodeRecord(record: RawRecord, role?: TopicRole): Decoded {
+  const decoded = decodeAny(record);
+  if (role === undefined || !decoded.ok || decoded.event.type.startsWith(TYPE_PREFIX[role])) return decoded;
+  return {
+    ok: false,
+    kind: 'wrong_topic',
+    reason: `type "${decoded.event.type}" does not belong on the ${role} topic, which carries ${TYPE_PREFIX[role]}* events`,
+  };
+}
+
+function decodeAny(record: RawRecord): Decoded {
   const text = record.value === null ? '' : record.value.toString();
   const binarySpec = header(record.headers, 'ce_specversion');
   if (binarySpec !== undefined) {

@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics (contract.md section 6), one registry per service instance so several
- * instances can live in one process (tests). Names are documented in docs/operations.md.
+ * instances can live in one process (tests). Names are documented in docs/socket-io.md.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 

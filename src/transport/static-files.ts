@@ -3,6 +3,7 @@
  * section 6, `GET /`). Paths are resolved inside the root only: `..`, encoded separators and
  * NUL bytes never reach outside it.
  */
+import { pipeline } from 'node:stream/promises';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
@@ -76,14 +77,7 @@ export async function serveStatic(root: string, urlPath: string, res: ServerResp
     res.end();
     return true;
   }
-  await new Promise<void>((resolve) => {
-    const stream = createReadStream(file);
-    stream.on('error', () => {
-      res.destroy();
-      resolve();
-    });
-    stream.on('end', resolve);
-    stream.pipe(res);
-  });
+  // pipeline closes the file when the client goes away mid-response
+  await pipeline(createReadStream(file), res).catch(() => res.destroy());
   return true;
 }

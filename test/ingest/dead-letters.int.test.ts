@@ -113,16 +113,20 @@ describe('dead letters', () => {
     expect(p.pipeline.deadLettered).toBe(3);
     expect(p.ingestion.source.progress().partitions.find((x) => x.topic === topics.lifecycle && x.partition === 0)?.position).toBe('6');
 
-    // live: an empty value (tombstone) is a dead letter too, and the next record applies
+    // live: an empty value (tombstone) is a dead letter too, so is a proof event on the
+    // lifecycle topic; the next record applies
+    const wrongTopic = json(wireEvent('proof.verified', { intentId: A, at: T0 + 6 }));
     await produceTo(topics, [
       { key: A, value: null, headers: { 'trace-id': 't-4' } }, // 6
-      { key: A, value: json(wireEvent('intent.source_lock_requested', { intentId: A, at: T0 + 6 })) }, // 7
+      { key: A, value: wrongTopic }, // 7
+      { key: A, value: json(wireEvent('intent.source_lock_requested', { intentId: A, at: T0 + 6 })) }, // 8
     ]);
     await eventually(() => p.pipeline.store.get(A)?.htlcState === 'awaiting_source_lock', 10_000, 'the record after the live poison');
     expect(p.recorder.emissions.some((e) => e.event === 'intent:status' && e.payload.intentId === A && e.payload.status === 'waiting_for_source_lock')).toBe(true);
 
-    const dead = await readTopic(kafka('dlq-reader'), topics.dlq, 4);
-    expect(dead).toHaveLength(4);
+    expect(p.pipeline.store.get(A)?.proofStatus).toBe('pending');
+    const dead = await readTopic(kafka('dlq-reader'), topics.dlq, 5);
+    expect(dead).toHaveLength(5);
     const source = (offset: string) => ({
       [DLQ_HEADERS.topic]: topics.lifecycle,
       [DLQ_HEADERS.partition]: '0',
@@ -138,6 +142,11 @@ describe('dead letters', () => {
     expect(dead[2]).toMatchObject({ key: B, value: invalidField, headers: source('3') });
     expect(dead[2]!.headers[DLQ_HEADERS.reason]).toMatch(/^data\.fromChain: /);
     expect(dead[3]).toMatchObject({ key: A, value: null, headers: { 'trace-id': 't-4', ...source('6'), [DLQ_HEADERS.reason]: 'value is empty' } });
+    expect(dead[4]).toMatchObject({
+      key: A,
+      value: wrongTopic,
+      headers: { ...source('7'), [DLQ_HEADERS.reason]: 'type "proof.verified" does not belong on the lifecycle topic, which carries intent.* events' },
+    });
   });
 
   it('stops ingestion without passing the record when the DLQ cannot be written', async () => {

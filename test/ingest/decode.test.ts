@@ -146,6 +146,14 @@ describe('decodeRecord: failures name what is wrong', () => {
     expect(f.reason).toMatch(/^value is not JSON/);
   });
 
+  it('an event type on the other topic is refused when the topic role is known', () => {
+    expect(failure(decodeRecord(canonical(submitted), 'proofs'))).toMatchObject({
+      kind: 'wrong_topic',
+      reason: 'type "intent.submitted" does not belong on the proofs topic, which carries proof.* events',
+    });
+    expect(decodeRecord(canonical(submitted), 'lifecycle')).toEqual(decodeRecord(canonical(submitted)));
+  });
+
   it('an empty or null value', () => {
     expect(failure(decodeRecord({ value: Buffer.alloc(0) }))).toMatchObject({ kind: 'not_json', reason: 'value is empty' });
     expect(failure(decodeRecord({ value: null }))).toMatchObject({ kind: 'not_json', reason: 'value is empty' });
