@@ -9,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './config.js';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError, type Command, type CommandIO } from './commands/common.js';
-import { BrokerUnreachableError } from './commands/preflight.js';
+import { BrokerUnreachableError } from './ingest/preflight.js';
 import { replayCommand } from './commands/replay.js';
 import { schemasCommand } from './commands/schemas.js';
 import { serveCommand } from './commands/serve.js';

@@ -11,7 +11,7 @@ import { startService, type Service } from './service.js';
 import { Producer, type ProducerSummary } from './sim/producer.js';
 import { Scheduler } from './sim/scheduler.js';
 import { embeddedSink } from './sim/sinks.js';
-import { openKafkaSource } from './commands/kafka.js';
+import { openKafkaSource } from './ingest/kafka-ingestion.js';
 
 export type Mode = 'embedded' | 'kafka';
 

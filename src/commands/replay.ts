@@ -12,8 +12,8 @@ import { Pipeline } from '../pipeline.js';
 import type { MempoolStats } from '../reduce/stats.js';
 import { percent } from '../service.js';
 import { configFlags, configHelp, KAFKA_VARS, numberOption, parseCommand, stderrLogger, UsageError, type Command } from './common.js';
-import { brokersOf } from './kafka.js';
-import { preflight } from './preflight.js';
+import { brokersOf } from '../ingest/kafka-ingestion.js';
+import { preflight } from '../ingest/preflight.js';
 
 const FLAGS = configFlags(KAFKA_VARS);
 

@@ -9,7 +9,7 @@ import { Producer, type ProducerSummary } from '../sim/producer.js';
 import { Scheduler } from '../sim/scheduler.js';
 import { kafkaSink } from '../sim/sinks.js';
 import { configFlags, configHelp, KAFKA_VARS, numberOption, parseCommand, stderrLogger, UsageError, type Command } from './common.js';
-import { preflight } from './preflight.js';
+import { preflight } from '../ingest/preflight.js';
 
 const { Partitioners } = kafkajs;
 const FLAGS = configFlags(KAFKA_VARS);

@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { createKafka, type KafkaClient } from './kafka-client.js';
 import { KafkaDlq } from './kafka-dlq.js';
 import { KafkaSource, kafkaSourceOptionsFromConfig, type KafkaSourceOptions } from './kafka-source.js';
+import { preflight } from './preflight.js';
 
 export interface KafkaIngestion {
   readonly kafka: KafkaClient;
@@ -60,4 +61,19 @@ export async function openKafkaIngestion(config: IngestionConfig, logger: Logger
         await dlq.close();
       })()),
   };
+}
+
+/** The configured bootstrap servers (Kafka mode only). */
+export function brokersOf(config: Config): string[] {
+  if (config.KAFKA_BROKERS === undefined) throw new Error('KAFKA_BROKERS is not set');
+  return config.KAFKA_BROKERS;
+}
+
+/**
+ * The `serve` command's Kafka wiring: a quick preflight (one clear line when the broker is not
+ * reachable, instead of a retry storm), then the source and the dead-letter producer.
+ */
+export async function openKafkaSource(config: Config, logger: Logger): Promise<KafkaIngestion> {
+  await preflight({ brokers: brokersOf(config), clientId: config.KAFKA_CLIENT_ID });
+  return openKafkaIngestion(config, logger);
 }
