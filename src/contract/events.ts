@@ -29,7 +29,10 @@ export const eventData = {
   'intent.submitted': z.object({
     fromChain: chainId,
     toChain: chainId,
-    amount: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal string such as "1000" or "1.5"'),
+    amount: z
+      .string()
+      .max(100, 'must be at most 100 characters')
+      .regex(/^\d+(\.\d+)?$/, 'must be a decimal string such as "1000" or "1.5"'),
     user: z.string().max(256).optional(),
     deadline: z.number().int().nonnegative().optional().describe('unix seconds'),
   }),
