@@ -173,10 +173,9 @@ describe.each(TRANSPORTS)('subscriptions over %s', (transport) => {
 
     const broadcasts = received.slice(1);
     expect(broadcasts.length).toBeGreaterThanOrEqual(1);
+    // 51 changes, at most one broadcast per interval (the spacing itself is checked on the
+    // server's clock in units.test.ts: over polling, two broadcasts can share one HTTP response)
     expect(broadcasts.length).toBeLessThanOrEqual(3);
-    for (let i = 1; i < broadcasts.length; i++) {
-      expect(broadcasts[i]!.at - broadcasts[i - 1]!.at).toBeGreaterThan(interval * 0.5);
-    }
     expect(broadcasts.at(-1)!.stats).toStrictEqual(final);
 
     // changes that leave the counts as they were broadcast send nothing
