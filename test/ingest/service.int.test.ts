@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IntentEventInput } from '../../src/contract/events.js';
 import { kafka } from '../support/broker.js';
-import { generateHistory } from '../support/histories.js';
+import { ProjectionStore } from '../../src/reduce/store.js';
+import { decodeEvent, generateHistory } from '../support/histories.js';
 import {
   connectClient,
   createTestTopics,
@@ -54,6 +55,12 @@ describe('service instances on Kafka', () => {
     expect(projectionsOf(a.service.pipeline.store)).toEqual(expectedHistory);
     expect(projectionsOf(b.service.pipeline.store)).toEqual(expectedHistory);
     const historyIds = new Set(history.intentIds);
+    // the service itself counted no intent emission while it replayed (only mempool:stats, at catch-up)
+    for (const n of nodes) {
+      const text = await fetch(`${n.service.url}/metrics`).then((r) => r.text());
+      const intentEmissions = text.split('\n').filter((l) => l.startsWith('intent_projector_emissions_total{event="intent:'));
+      for (const line of intentEmissions) expect(line).toMatch(/ 0$/);
+    }
     for (const w of watchers) {
       const forHistory = w.received.filter((r) => INTENT_EVENTS.has(r.event) && historyIds.has(String(r.payload['intentId'])));
       expect(forHistory).toEqual([]);
@@ -62,6 +69,14 @@ describe('service instances on Kafka', () => {
 
     // live events reach both nodes' clients
     const liveEvents = [...live.lifecycle, ...live.proof];
+    const expectedTransitions = new Map<string, string[]>();
+    const lifecycleFold = new ProjectionStore();
+    for (const e of live.lifecycle) {
+      const diff = lifecycleFold.apply(decodeEvent(e));
+      if (diff?.kind === 'updated' && diff.status !== null) {
+        expectedTransitions.set(diff.intentId, [...(expectedTransitions.get(diff.intentId) ?? []), diff.status.from]);
+      }
+    }
     await produceEvents(kafka('nodes-live-producer'), topics, liveEvents);
     const all = [...historyEvents, ...liveEvents];
     const expected = expectedProjections(all);
@@ -76,7 +91,11 @@ describe('service instances on Kafka', () => {
       const store = nodes[i]!.service.pipeline.store;
       // every change of every live intent, once, in order: intent:status versions 1..final
       await eventually(
-        () => live.intentIds.every((id) => maxVersion(w, id) === (store.get(id)?.version ?? maxVersion(w, id))),
+        () =>
+          live.intentIds.every((id) => {
+            const final = store.get(id);
+            return final !== undefined ? maxVersion(w, id) === final.version : w.of('intent:removed').some((r) => r['intentId'] === id);
+          }),
         10_000,
         'every intent:status to arrive',
       );
@@ -87,6 +106,12 @@ describe('service instances on Kafka', () => {
         else expect(w.of('intent:removed').filter((r) => r['intentId'] === id)).toHaveLength(1);
       }
       expect(w.of('intent:new').map((x) => x['intentId']).sort()).toEqual([...live.intentIds].sort());
+      // in order per intent: the internal status transitions are those of the lifecycle topic's
+      // order (only lifecycle events move the internal status); a reordering would skip some
+      for (const id of live.intentIds) {
+        const seen = w.of('intent:status_changed').filter((s) => s['intentId'] === id).map((s) => s['oldStatus']);
+        expect(seen, id).toEqual(expectedTransitions.get(id) ?? []);
+      }
     }
     // (the intermediate statuses may differ between nodes: each interleaves the two topics its own
     // way; the final projections may not, contract.md section 3)
