@@ -10,7 +10,7 @@
  *   `socket.<event>.json` for every server → client event (`:` in event names becomes `.`),
  *   `socket.ack.json` for acknowledgement callbacks.
  *
- * `buildSchemas()` is pure; `writeSchemas(dir)` writes the files (scripts/schemas.ts, `npm run schemas`).
+ * `buildSchemas()` is pure; `writeSchemas(dir)` writes the files (`intent-projector schemas`, `npm run schemas`).
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';

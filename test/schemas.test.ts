@@ -4,7 +4,9 @@
  * that the generated schemas accept what the service really reads and emits, and reject what it
  * would refuse.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -19,7 +21,8 @@ import { ProjectionStore } from '../src/reduce/store.js';
 import { buildSchemas, eventSchemaFile, formatSchema, socketSchemaFile } from '../src/schemas.js';
 import { anyWireEventArb, decodeAll, generateHistory, interleave } from './support/histories.js';
 
-const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'schemas');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SCHEMAS_DIR = path.join(ROOT, 'schemas');
 const built = buildSchemas();
 
 const ajv = new Ajv2020({ strict: true, allErrors: true });
@@ -66,6 +69,16 @@ describe('schemas/ is up to date with the code', () => {
       else if (text !== formatSchema(schema)) stale.push(`${file} (differs)`);
     }
     expect(stale, 'schemas/ is out of date with src/contract: run `npm run schemas` and commit the result').toEqual([]);
+  });
+
+  it('`intent-projector schemas --check` agrees: exit 0 on this tree, 1 once a schema file is stale', () => {
+    const check = (dir: string) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'schemas', '--check', '--out', dir], { cwd: ROOT, encoding: 'utf8' });
+    expect(check('schemas').status).toBe(0);
+    const copy = mkdtempSync(path.join(tmpdir(), 'schemas-'));
+    cpSync(SCHEMAS_DIR, copy, { recursive: true });
+    writeFileSync(path.join(copy, 'event.json'), '{}\n');
+    expect(check(copy).status).toBe(1);
   });
 
   it('has one schema per event type, the union, the CloudEvent form, every Socket.IO payload and the ack', () => {

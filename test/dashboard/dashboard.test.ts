@@ -88,10 +88,21 @@ describe('dashboard', () => {
       )
       .toBeGreaterThanOrEqual(3);
 
-    // the table agrees with the service: a shown intent exists with the same normalized status or a newer one
+    // the table agrees with the service: a shown intent's row converges to the status /intents gives
     const shown = await page.getByTestId('intent-row').first().getAttribute('data-intent-id');
-    const res = await fetch(`${app.service.url}/intents/${shown}`);
-    expect([200, 404]).toContain(res.status); // 404 only if it was removed meanwhile
+    expect(shown).toMatch(/^0x[0-9a-f]{64}$/);
+    await expect
+      .poll(
+        async () => {
+          const res = await fetch(`${app.service.url}/intents/${shown}`);
+          const row = page.locator(`[data-testid="intent-row"][data-intent-id="${shown}"]`);
+          if (res.status === 404) return 'removed'; // removed meanwhile: the page strikes it through
+          const server = ((await res.json()) as { status: string }).status;
+          return server === (await row.getAttribute('data-status')) ? 'same' : `server ${server}`;
+        },
+        { timeout: 15_000 },
+      )
+      .toMatch(/^(same|removed)$/);
 
     // and the page's stats converge to the service's /stats
     await expect
