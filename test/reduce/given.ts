@@ -173,9 +173,13 @@ export class Outcome {
   }
 }
 
+/** Event types used as the `when` of a specification in this test file (see evolve.spec.test.ts). */
+export const specified = new Set<string>();
+
 export function given(...history: IntentEvent[]) {
   return {
     when(event: IntentEvent): Outcome {
+      specified.add(event.type);
       const store = new ProjectionStore();
       store.applyAll(history);
       const before = snapshot(store);
