@@ -29,12 +29,11 @@ import { fileURLToPath } from 'node:url';
 import type { IntentEventInput } from '../src/contract/events.js';
 import { emissionsFor } from '../src/fanout/emissions.js';
 import { decodeRecord } from '../src/ingest/decode.js';
-import { DEFAULT_FETCH } from '../src/ingest/kafka-source.js';
 import { ProjectionStore } from '../src/reduce/store.js';
 import { generateLifecycle } from '../src/sim/lifecycle.js';
 import { createRng, type Rng } from '../src/sim/prng.js';
 import { arg, summary } from './lib/dataset.js';
-import { benchBroker, client, createTopics, fastProducer, latencySummary, log, uniqueName, type LatencySummary } from './lib/kafka.js';
+import { benchBroker, client, createTopics, fastProducer, latencySummary, log, plainConsumer, uniqueName, type LatencySummary } from './lib/kafka.js';
 
 const rate = arg('rate', 2000);
 const duration = arg('duration', 30);
@@ -203,16 +202,7 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   const base = uniqueName('bench-latency');
   const topics = { lifecycle: `${base}-lifecycle`, proofs: `${base}-proofs`, dlq: `${base}-dlq` };
-  const consumer = kafka.consumer({
-    groupId: uniqueName('bench-latency-plain'),
-    allowAutoTopicCreation: false,
-    maxBytesPerPartition: DEFAULT_FETCH.maxBytesPerPartition,
-    maxBytes: DEFAULT_FETCH.maxBytes,
-    minBytes: DEFAULT_FETCH.minBytes,
-    maxWaitTimeInMs: DEFAULT_FETCH.maxWaitTimeInMs,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 3333,
-  });
+  const consumer = plainConsumer(kafka, 'bench-latency-plain');
   const producer = fastProducer(kafka);
   try {
     await admin.connect();

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
-import type { Admin, Kafka as KafkaClient, Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka as KafkaClient, Producer } from 'kafkajs';
 import { DEFAULT_FETCH } from '../../src/ingest/kafka-source.js';
 
 const { Kafka, logLevel, CompressionTypes, Partitioners } = kafkajs;
@@ -202,16 +202,7 @@ export async function drain(kafka: KafkaClient, topics: readonly string[]): Prom
   for (const e of ends) if (e.high > e.low) remaining.set(`${e.topic}/${e.partition}`, e.high);
   let records = 0;
   let firstBatch = 0;
-  const consumer = kafka.consumer({
-    groupId: uniqueName('bench-drain'),
-    allowAutoTopicCreation: false,
-    maxBytesPerPartition: DEFAULT_FETCH.maxBytesPerPartition,
-    maxBytes: DEFAULT_FETCH.maxBytes,
-    minBytes: DEFAULT_FETCH.minBytes,
-    maxWaitTimeInMs: DEFAULT_FETCH.maxWaitTimeInMs,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 3333,
-  });
+  const consumer = plainConsumer(kafka, 'bench-drain');
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
   if (remaining.size === 0) done();
@@ -269,4 +260,18 @@ export function latencySummary(xs: number[]): LatencySummary {
     max: s.length > 0 ? s[s.length - 1]! : NaN,
     mean: s.length > 0 ? Number((sum / s.length).toFixed(1)) : NaN,
   };
+}
+
+/** A plain kafkajs consumer in a fresh group with the service's own fetch settings (the baseline). */
+export function plainConsumer(kafka: KafkaClient, groupPrefix: string): Consumer {
+  return kafka.consumer({
+    groupId: uniqueName(groupPrefix),
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition: DEFAULT_FETCH.maxBytesPerPartition,
+    maxBytes: DEFAULT_FETCH.maxBytes,
+    minBytes: DEFAULT_FETCH.minBytes,
+    maxWaitTimeInMs: DEFAULT_FETCH.maxWaitTimeInMs,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 3333,
+  });
 }
