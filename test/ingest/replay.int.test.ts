@@ -12,6 +12,7 @@ import {
   expectedProjections,
   produceEvents,
   projectionsOf,
+  readTopic,
   startKafkaPipeline,
   type RunningPipeline,
 } from '../support/service-harness.js';
@@ -160,7 +161,9 @@ describe('Kafka replay', () => {
     await p.stop();
     expect(Date.now() - t0).toBeLessThan(5000);
     await produceEvents(kafka('stop-producer-2'), topics, h.proof);
-    await new Promise((r) => setTimeout(r, 1500));
+    // the new records are there to be read (another reader gets them all) ...
+    expect(await readTopic(kafka('stop-reader'), topics.proofs, h.proof.length)).toHaveLength(h.proof.length);
+    // ... and the stopped pipeline did not read one of them
     expect(p.pipeline.records).toBe(read);
     await p.stop(); // idempotent
   });
