@@ -1,5 +1,6 @@
 /**
- * Benchmark 4 (BENCHMARKS.md): heap bytes per live intent at 100,000 and 1,000,000 intents.
+ * Benchmark 4 (BENCHMARKS.md): heap bytes per live intent at 100,000 and 1,000,000 intents, then
+ * per tombstone once every intent is removed.
  * Each intent gets a realistic history from the simulator's generator (decoded as at ingest),
  * folded into one ProjectionStore; heap is measured after full GCs, before and after.
  * Usage: node --expose-gc --import tsx bench/memory.ts [--intents 1000000]
@@ -42,4 +43,16 @@ for (const target of targets) {
   results[`bytesPerIntentAt${target}`] = Math.round(used / store.size);
   process.stderr.write(`${store.size} intents: heap +${(used / 1048576).toFixed(1)} MiB, ${Math.round(used / store.size)} B/intent\n`);
 }
-summary('memory', { intents: store.size, events, eventsPerIntent: Number((events / store.size).toFixed(2)), ...results });
+const intents = store.size;
+// then every intent removed: what remains is one tombstone per removed intent (refusing zombies)
+const ids = [...store.projections()].map((p) => [p.intentId, p.updatedAt] as const);
+let k = 0;
+for (const [intentId, updatedAt] of ids) {
+  const d = decodeValue({ eventId: `removal-${k++}`, type: 'intent.removed', intentId, occurredAt: new Date(updatedAt + 1).toISOString(), data: {} });
+  if (!d.ok) throw new Error(d.reason);
+  store.apply(d.event);
+}
+ids.length = 0;
+const tombstoneBytes = Math.round((heap() - base) / store.tombstones);
+process.stderr.write(`${store.tombstones} tombstones: ${tombstoneBytes} B each\n`);
+summary('memory', { intents, events, eventsPerIntent: Number((events / intents).toFixed(2)), ...results, bytesPerTombstone: tombstoneBytes });
