@@ -47,6 +47,8 @@ export const configSchema = z.object({
   BROKER_DOWN_GRACE_MS: int('BROKER_DOWN_GRACE_MS', 0, 3_600_000).default(5000),
   /** longest a SIGTERM/SIGINT shutdown may take before the process exits anyway */
   SHUTDOWN_TIMEOUT_MS: int('SHUTDOWN_TIMEOUT_MS', 100, 600_000).default(10_000),
+  /** event time a removed intent's tombstone is kept (refusing its older records); match the topics' retention */
+  TOMBSTONE_RETENTION_MS: int('TOMBSTONE_RETENTION_MS', 0, Number.MAX_SAFE_INTEGER).default(604_800_000),
   /** events per second the embedded simulator produces (embedded mode only) */
   SIMULATOR_RATE: int('SIMULATOR_RATE', 0, 1_000_000).default(20),
 });

@@ -7,13 +7,19 @@
 import { decodeRecord, type TopicRole } from './ingest/decode.js';
 import type { DeadLetterSink, SourceBatch } from './ingest/source.js';
 import type { Diff } from './reduce/diff.js';
-import { ProjectionStore } from './reduce/store.js';
+import { ProjectionStore, type StoreOptions } from './reduce/store.js';
 import { emissionsFor, type Emission } from './fanout/emissions.js';
 
 export interface EmissionSink {
   deliver(emissions: readonly Emission[]): void;
   /** the mempool counts changed (coalesced by the sink) */
   statsChanged(): void;
+}
+
+export interface PipelineOptions {
+  /** the input topics: an event type on the other topic is dead-lettered (`wrong_topic`) */
+  readonly topics?: { readonly lifecycle: string; readonly proofs: string };
+  readonly store?: StoreOptions;
 }
 
 export interface PipelineHooks {
@@ -23,7 +29,7 @@ export interface PipelineHooks {
 }
 
 export class Pipeline {
-  readonly store = new ProjectionStore();
+  readonly store: ProjectionStore;
   private caughtUp = false;
   private recordsRead = 0;
   private deadLetters = 0;
@@ -35,11 +41,12 @@ export class Pipeline {
     private readonly dlq: DeadLetterSink,
     private readonly clock: () => number = Date.now,
     private readonly hooks: PipelineHooks = {},
-    topics?: { readonly lifecycle: string; readonly proofs: string },
+    opts: PipelineOptions = {},
   ) {
-    if (topics !== undefined) {
-      this.roles.set(topics.lifecycle, 'lifecycle');
-      this.roles.set(topics.proofs, 'proofs');
+    this.store = new ProjectionStore(opts.store);
+    if (opts.topics !== undefined) {
+      this.roles.set(opts.topics.lifecycle, 'lifecycle');
+      this.roles.set(opts.topics.proofs, 'proofs');
     }
   }
 

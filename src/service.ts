@@ -69,7 +69,10 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
         logger.warn({ reason, kind }, 'record sent to the dead-letter topic');
       },
     },
-    { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
+    {
+      topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
+      store: { tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS },
+    },
   );
   transport = createTransport({ config, logger, metrics, store: pipeline.store, readiness, clock });
   const port = await transport.listen();

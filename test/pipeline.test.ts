@@ -50,7 +50,7 @@ async function run(bs: readonly SourceBatch[], live: boolean) {
   const emissions: Emission[] = [];
   const dead: string[] = [];
   const dlq: DeadLetterSink = { write: async (r, reason) => void dead.push(`${r.offset}: ${reason}`) };
-  const p = new Pipeline({ deliver: (es) => emissions.push(...es), statsChanged: () => undefined }, dlq, () => 42, {}, TOPICS);
+  const p = new Pipeline({ deliver: (es) => emissions.push(...es), statsChanged: () => undefined }, dlq, () => 42, {}, { topics: TOPICS });
   if (live) p.markCaughtUp();
   for (const b of bs) await p.applyBatch(b);
   const projections = [...p.store.projections()].map((x) => formatIntent(x, 0)).sort((a, b) => a.intentId.localeCompare(b.intentId));

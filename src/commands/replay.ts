@@ -8,7 +8,7 @@ import { createKafka } from '../ingest/kafka-client.js';
 import { KafkaSource, kafkaSourceOptionsFromConfig } from '../ingest/kafka-source.js';
 import type { DeadLetterSink, EventSource, ReplayProgress } from '../ingest/source.js';
 import type { Logger } from '../log.js';
-import { Pipeline } from '../pipeline.js';
+import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import type { MempoolStats } from '../reduce/stats.js';
 import { percent } from '../service.js';
 import { configFlags, configHelp, KAFKA_VARS, numberOption, parseCommand, stderrLogger, UsageError, type Command } from './common.js';
@@ -44,7 +44,7 @@ export async function replaySource(
   source: EventSource,
   observer: ReplayObserver = {},
   clock: () => number = Date.now,
-  topics?: { readonly lifecycle: string; readonly proofs: string },
+  options: PipelineOptions = {},
 ): Promise<Omit<ReplaySummary, 'topics'>> {
   const started = clock();
   let deadLetters = 0;
@@ -53,7 +53,7 @@ export async function replaySource(
       deadLetters++;
     },
   };
-  const pipeline = new Pipeline({ deliver: () => undefined, statsChanged: () => undefined }, dlq, clock, {}, topics);
+  const pipeline = new Pipeline({ deliver: () => undefined, statsChanged: () => undefined }, dlq, clock, {}, options);
   let fail!: (e: Error) => void;
   const failed = new Promise<never>((_, reject) => (fail = reject));
   let done!: () => void;
@@ -89,7 +89,10 @@ export async function replay(config: Config, logger: Logger, observer: ReplayObs
   await preflight({ brokers, clientId: config.KAFKA_CLIENT_ID });
   const kafka = createKafka(config, logger);
   const source = new KafkaSource(kafkaSourceOptionsFromConfig(config, kafka, logger));
-  const summary = await replaySource(source, observer, Date.now, { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS });
+  const summary = await replaySource(source, observer, Date.now, {
+    topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
+    store: { tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS },
+  });
   return { ...summary, topics: [config.KAFKA_TOPIC_LIFECYCLE, config.KAFKA_TOPIC_PROOFS] };
 }
 

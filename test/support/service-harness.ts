@@ -209,7 +209,7 @@ export async function startKafkaPipeline(topics: TestTopics, opts: PipelineOptio
   const logger = opts.logger ?? testLogger('pipeline');
   const ingestion = await openKafkaIngestion(config, logger, overrides(opts));
   const recorder = new EmissionRecorder();
-  const pipeline = new Pipeline(recorder, ingestion.dlq, Date.now, {}, { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS });
+  const pipeline = new Pipeline(recorder, ingestion.dlq, Date.now, {}, { topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS } });
   let resolveCaughtUp!: () => void;
   const caughtUp = new Promise<void>((r) => (resolveCaughtUp = r));
   const running: RunningPipeline = {
