@@ -7,11 +7,11 @@
  * - two distinct eventIds of one intent colliding on 53 bits has probability ~n^2 / 2^54 (n = the
  *   events of that intent): ~1e-14 for a 20-event intent; the later one would be taken for a duplicate.
  * - an intent with more than MAX_REMEMBERED_EVENTS applied events forgets its oldest ids. It
- *   then keeps a horizon instead (`Projection.dedupHorizon`, the greatest occurredAt applied when
- *   an id was first forgotten): an event whose id is not remembered and whose occurredAt is at
- *   or before the horizon is taken for a redelivery and ignored. So a redelivery never rolls a
- *   field back; the price is that a genuinely new event that old, for such a long-lived intent,
- *   is ignored too.
+ *   then keeps a horizon instead (`Projection.dedupHorizon`, the greatest occurredAt of the events
+ *   it forgot; each remembered key keeps its event's occurredAt, 8 more bytes): an event whose id
+ *   is not remembered and whose occurredAt is at or before the horizon is taken for a redelivery
+ *   and ignored. So a redelivery never rolls a field back; the price is that a genuinely new
+ *   event at least as old as a forgotten one, for such a long-lived intent, is ignored too.
  */
 export const MAX_REMEMBERED_EVENTS = 64;
 
@@ -28,6 +28,7 @@ export function eventKey(eventId: string): number {
   return (h1 >>> 0) * 0x200000 + (h2 >>> 11);
 }
 
+/** `seen` with `key` appended, the oldest dropped beyond MAX_REMEMBERED_EVENTS (a new array). */
 export function remember(seen: readonly number[], key: number): readonly number[] {
   if (seen.length < MAX_REMEMBERED_EVENTS) {
     const next = seen.slice();

@@ -66,6 +66,7 @@ export function initialProjection(intentId: string, occurredAt: number): Project
     failureReason: null,
     version: 0,
     seen: [],
+    seenAt: [],
     dedupHorizon: null,
   };
 }
@@ -77,7 +78,8 @@ export function evolve(state: IntentState | undefined, event: IntentEvent): Evol
 
   const live = state?.kind === 'live' ? state.projection : undefined;
   const key = eventKey(event.eventId);
-  if (live !== undefined && isRedelivery(live, key, at)) return null; // duplicate
+  // (a removal is never remembered: its redelivery is refused by the no-zombies check above)
+  if (live !== undefined && event.type !== 'intent.removed' && isRedelivery(live, key, at)) return null; // duplicate
 
   if (event.type === 'intent.removed') {
     const tombstone: IntentState = { kind: 'removed', removedAt: Math.max(at, removedAt ?? at) };
@@ -91,7 +93,11 @@ export function evolve(state: IntentState | undefined, event: IntentEvent): Evol
   draft.updatedAt = Math.max(previous.updatedAt, at);
   if (!previous.submittedSeen && at < previous.createdAt) draft.createdAt = at;
   draft.seen = remember(previous.seen, key);
-  if (previous.seen.length >= MAX_REMEMBERED_EVENTS) draft.dedupHorizon = previous.updatedAt;
+  draft.seenAt = remember(previous.seenAt, at);
+  if (previous.seen.length >= MAX_REMEMBERED_EVENTS) {
+    // the oldest remembered event is forgotten now: the horizon covers its time
+    draft.dedupHorizon = Math.max(previous.dedupHorizon ?? Number.NEGATIVE_INFINITY, previous.seenAt[0]!);
+  }
   const settlement = apply(draft, event);
 
   const next: Projection = draft;

@@ -40,9 +40,11 @@ export interface Projection {
   readonly version: number;
   /** de-duplication keys of the last applied events (see dedup.ts) */
   readonly seen: readonly number[];
+  /** occurredAt of the same events, index for index */
+  readonly seenAt: readonly number[];
   /**
-   * null until `seen` first overflows; then events at or before this occurredAt whose key is not
-   * in `seen` are taken for redeliveries (see dedup.ts)
+   * null until `seen` first overflows; then the greatest occurredAt of a forgotten event: an
+   * event at or before it whose key is not in `seen` is taken for a redelivery (see dedup.ts)
    */
   readonly dedupHorizon: number | null;
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { eventKey, MAX_REMEMBERED_EVENTS } from '../../src/reduce/dedup.js';
 import { ProjectionStore } from '../../src/reduce/store.js';
 import { createRng, uuid } from '../support/histories.js';
-import { completed, ID, matched, proofVerified, settlement, sourceLocked, submitted } from './given.js';
+import { completed, ID, matched, proofVerified, removed, settlement, sourceLocked, submitted } from './given.js';
 
 describe('eventKey', () => {
   it('is a non-negative safe integer below 2^53, the same for the same id', () => {
@@ -92,4 +92,30 @@ describe('bounded memory per intent', () => {
     store.apply(early);
     expect(store.get(ID)?.proofStatus).toBe('verified');
   });
+
+  it('past the bound, an event that is only a little out of order is still applied (the horizon is the forgotten events\' time)', () => {
+    const proofs = Array.from({ length: MAX_REMEMBERED_EVENTS + 36 }, (_, i) => settlement(1 + i));
+    const lifecycle = [submitted(0), matched(50), sourceLocked(90)];
+    const merged = [...lifecycle, ...proofs].sort((a, b) => a.occurredAt - b.occurredAt);
+    // every lifecycle event delivered a second late: after proofs newer than it
+    const late = [...proofs];
+    for (const e of lifecycle) {
+      const at = late.findIndex((p) => p.occurredAt > e.occurredAt + 1000);
+      late.splice(at < 0 ? late.length : at, 0, e);
+    }
+    const a = new ProjectionStore();
+    a.applyAll(merged);
+    const b = new ProjectionStore();
+    b.applyAll(late);
+    expect(b.get(ID)).toMatchObject({ status: 'EXECUTING', htlcState: 'source_locked' });
+    expect(b.get(ID)?.status).toBe(a.get(ID)?.status);
+  });
+
+  it('past the bound, a removal at the same instant as the last event still removes the intent', () => {
+    const store = new ProjectionStore();
+    store.applyAll([submitted(0), ...Array.from({ length: MAX_REMEMBERED_EVENTS + 6 }, () => settlement(100))]);
+    expect(store.apply(removed(100))?.kind).toBe('removed');
+    expect(store.size).toBe(0);
+  });
 });
+
