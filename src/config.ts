@@ -25,7 +25,7 @@ const brokerList = list.pipe(
 const topic = (name: string) =>
   z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, `${name} must be a Kafka topic name (letters, digits, . _ -)`);
 
-export const configSchema = z.object({
+const settingsSchema = z.object({
   KAFKA_BROKERS: brokerList.optional(),
   KAFKA_TOPIC_LIFECYCLE: topic('KAFKA_TOPIC_LIFECYCLE').default('intents.lifecycle'),
   KAFKA_TOPIC_PROOFS: topic('KAFKA_TOPIC_PROOFS').default('intents.proofs'),
@@ -53,6 +53,18 @@ export const configSchema = z.object({
   SIMULATOR_RATE: int('SIMULATOR_RATE', 0, 1_000_000).default(20),
 });
 
+/** The settings, plus the rules between them. */
+export const configSchema = settingsSchema.superRefine((c, ctx) => {
+  const topics = [c.KAFKA_TOPIC_LIFECYCLE, c.KAFKA_TOPIC_PROOFS, c.KAFKA_TOPIC_DLQ];
+  if (new Set(topics).size !== topics.length) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['KAFKA_TOPIC_PROOFS'],
+      message: 'KAFKA_TOPIC_LIFECYCLE, KAFKA_TOPIC_PROOFS and KAFKA_TOPIC_DLQ must be three different topics',
+    });
+  }
+});
+
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = Readonly<z.output<typeof configSchema>>;
 
@@ -61,7 +73,7 @@ export class ConfigError extends Error {
 }
 
 /** Names of the variables the service reads, for `--help` and docs. */
-export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as (keyof ConfigInput)[];
+export const CONFIG_VARIABLES = Object.keys(settingsSchema.shape) as (keyof ConfigInput)[];
 
 /**
  * Parses configuration from environment-like strings. Empty strings count as unset.
@@ -78,7 +90,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = result.error.issues[0]!;
     const key = String(issue.path[0] ?? 'config');
     const msg = issue.message.includes(key) ? issue.message : `${key}: ${issue.message}`;
-    throw new ConfigError(`invalid configuration: ${msg} (got ${JSON.stringify(input[key])})`);
+    const got = input[key] === undefined ? '' : ` (got ${JSON.stringify(input[key])})`;
+    throw new ConfigError(`invalid configuration: ${msg}${got}`);
   }
   return Object.freeze(result.data);
 }
