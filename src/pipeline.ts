@@ -84,6 +84,8 @@ export class Pipeline {
       if (live) this.sink.deliver(emissionsFor(diff, this.clock()));
     }
     if (applied > 0) this.hooks.onApplied?.(applied);
+    // after catch-up only: while replaying, partitions can be far apart in event time
+    if (live) this.store.pruneTombstones();
     if (statsDirty && live) this.sink.statsChanged();
   }
 

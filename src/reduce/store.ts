@@ -3,11 +3,12 @@
  * `apply(event)` is deterministic (no clock, I/O or randomness): the same events in the same
  * order always give the same projections and diffs. It is the only place state is replaced.
  *
- * Tombstones of removed intents are dropped once they are older than `tombstoneRetentionMs` in
- * event time (the greatest occurredAt applied so far), in the order they were made: a tombstone
- * only refuses replays of the removed intent's older records, and records older than the topics'
- * retention are no longer replayed. Memory for removed intents is thus bounded by the removals
- * within the retention window.
+ * `pruneTombstones()` drops the tombstones of removed intents that are older than
+ * `tombstoneRetentionMs` in event time, oldest first. Event time is the *smaller* of the two
+ * topics' greatest occurredAt applied, so one topic running ahead (or one future-dated record)
+ * cannot drop a tombstone the other topic's records still need. The pipeline calls it once per
+ * batch after catch-up. Memory for removed intents is thus bounded by the removals within the
+ * retention window.
  */
 import type { IntentEvent } from '../contract/events.js';
 import type { Diff } from './diff.js';
@@ -23,11 +24,13 @@ export interface StoreOptions {
 export class ProjectionStore {
   private readonly states = new Map<string, IntentState>();
   private readonly counts: MempoolStats = emptyStats();
-  /** tombstones in the order they were made: intentId → removedAt */
-  private readonly tombstoneQueue = new Map<string, number>();
+  /** tombstones in the order they were made; entries before `queueHead` are done */
+  private readonly tombstoneQueue: { readonly intentId: string; readonly removedAt: number }[] = [];
+  private queueHead = 0;
   private readonly retention: number;
-  /** greatest occurredAt applied */
-  private watermark = Number.NEGATIVE_INFINITY;
+  /** greatest occurredAt applied, per topic family (intent.* / proof.*) */
+  private lifecycleTime = Number.NEGATIVE_INFINITY;
+  private proofTime = Number.NEGATIVE_INFINITY;
   private live = 0;
   private applied = 0;
 
@@ -42,14 +45,12 @@ export class ProjectionStore {
     if (result === null) return null;
     this.states.set(id, result.state);
     this.applied++;
-    if (result.state.kind === 'removed') {
-      this.tombstoneQueue.delete(id); // re-queued at the back
-      this.tombstoneQueue.set(id, result.state.removedAt);
+    if (result.state.kind === 'removed' && this.retention !== Number.POSITIVE_INFINITY) {
+      this.tombstoneQueue.push({ intentId: id, removedAt: result.state.removedAt });
     }
-    if (event.occurredAt > this.watermark) {
-      this.watermark = event.occurredAt;
-      if (this.tombstoneQueue.size > 0) this.pruneTombstones();
-    }
+    if (event.type.startsWith('proof.')) {
+      if (event.occurredAt > this.proofTime) this.proofTime = event.occurredAt;
+    } else if (event.occurredAt > this.lifecycleTime) this.lifecycleTime = event.occurredAt;
     const diff = result.diff;
     if (diff !== null) {
       applyToStats(this.counts, diff);
@@ -59,13 +60,24 @@ export class ProjectionStore {
     return diff;
   }
 
-  /** Drops the oldest tombstones that fell out of the retention window (amortised O(1)). */
-  private pruneTombstones(): void {
-    const horizon = this.watermark - this.retention;
-    for (const [id, removedAt] of this.tombstoneQueue) {
-      if (removedAt >= horizon) return;
-      this.tombstoneQueue.delete(id);
-      if (this.states.get(id)?.kind === 'removed') this.states.delete(id);
+  /**
+   * Drops the tombstones that fell out of the retention window, oldest first (amortised O(1) per
+   * tombstone). A tombstone is dropped only if it is still the intent's state: an intent alive
+   * again, or removed again later, keeps its state.
+   */
+  pruneTombstones(): void {
+    const horizon = Math.min(this.lifecycleTime, this.proofTime) - this.retention;
+    const q = this.tombstoneQueue;
+    while (this.queueHead < q.length) {
+      const { intentId, removedAt } = q[this.queueHead]!;
+      if (removedAt >= horizon) break;
+      this.queueHead++;
+      const s = this.states.get(intentId);
+      if (s?.kind === 'removed' && s.removedAt === removedAt) this.states.delete(intentId);
+    }
+    if (this.queueHead > 1024 && this.queueHead * 2 > q.length) {
+      q.splice(0, this.queueHead);
+      this.queueHead = 0;
     }
   }
 
