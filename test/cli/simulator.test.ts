@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRecord } from '../../src/ingest/decode.js';
 import { EmbeddedLog, EmbeddedSource, MemoryDeadLetterSink } from '../../src/ingest/embedded-source.js';
+import { formatIntent } from '../../src/fanout/format.js';
 import type { SourceBatch } from '../../src/ingest/source.js';
 import { Pipeline } from '../../src/pipeline.js';
 import { ProjectionStore } from '../../src/reduce/store.js';
@@ -158,6 +159,17 @@ describe('embedded source', () => {
     expect(pipeline.records).toBe(summary.records);
     // duplicates change nothing: the same projections as folding each event once
     expect(pipeline.store.size).toBe(30 - summary.removed);
+    const once = new ProjectionStore();
+    const seen = new Set<string>();
+    for (const r of delivered.batches.flatMap((b) => b.records)) {
+      const d = decodeRecord(r);
+      if (!d.ok || seen.has(d.event.eventId)) continue;
+      seen.add(d.event.eventId);
+      once.apply(d.event);
+    }
+    expect(summary.duplicates).toBeGreaterThan(0);
+    const formatted = (st: ProjectionStore) => [...st.projections()].map((p) => formatIntent(p, 0)).sort((a, b) => a.intentId.localeCompare(b.intentId));
+    expect(formatted(pipeline.store)).toEqual(formatted(once));
     // per partition, offsets arrive in order
     for (const b of delivered.batches) {
       const offs = b.records.map((r) => Number(r.offset));
