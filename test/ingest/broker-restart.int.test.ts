@@ -10,7 +10,6 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
@@ -19,6 +18,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IntentEventInput } from '../../src/contract/events.js';
 import { generateHistory } from '../support/histories.js';
+import { freePort } from '../support/ports.js';
 import {
   connectClient,
   createTestTopics,
@@ -51,17 +51,6 @@ if (skipReason !== null && process.env['CI'] === 'true') {
   throw new Error(`broker-restart needs a dedicated local broker (Java 17 + Maven or the cached jars): ${skipReason}`);
 }
 if (skipReason !== null) console.warn(`[broker-restart] skipped: a dedicated local broker cannot be started (${skipReason})`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const addr = srv.address();
-      srv.close(() => (addr !== null && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function runScript(name: 'start.sh' | 'stop.sh', env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {

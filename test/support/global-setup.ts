@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import type { TestProject } from 'vitest/node';
+import { freePort } from './ports.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -184,17 +185,6 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-function randomFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 /** Prefer 19092/20092 (keeps .cache/kafka tidy, never clashes with a dev broker on 9092). */
 async function pickPorts(): Promise<{ port: number; controllerPort: number }> {
   const preferred = Number(process.env.KAFKA_TEST_PORT ?? 19092);
@@ -202,8 +192,8 @@ async function pickPorts(): Promise<{ port: number; controllerPort: number }> {
     return { port: preferred, controllerPort: preferred + 1000 };
   }
   for (;;) {
-    const port = await randomFreePort();
-    const controllerPort = await randomFreePort();
+    const port = await freePort();
+    const controllerPort = await freePort();
     if (port !== controllerPort) return { port, controllerPort };
   }
 }
