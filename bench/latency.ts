@@ -33,7 +33,17 @@ import { ProjectionStore } from '../src/reduce/store.js';
 import { generateLifecycle } from '../src/sim/lifecycle.js';
 import { createRng, type Rng } from '../src/sim/prng.js';
 import { arg, summary } from './lib/dataset.js';
-import { benchBroker, client, createTopics, fastProducer, latencySummary, log, plainConsumer, uniqueName, type LatencySummary } from './lib/kafka.js';
+import {
+  benchBroker,
+  client,
+  createTopics,
+  fastProducer,
+  latencySummary,
+  log,
+  plainConsumer,
+  uniqueName,
+  type LatencySummary,
+} from './lib/kafka.js';
 
 const rate = arg('rate', 2000);
 const duration = arg('duration', 30);
@@ -194,7 +204,9 @@ async function main(): Promise<void> {
   const p = plan();
   const exp = expected(p);
   const allExpected = (exp.allNew + exp.allStatusChanged) * allClients;
-  log(`plan: ${p.live.length} live events (${watched} watched intents x ${p.watchedSteps} steps + ${p.others} unwatched lifecycles), ${rate}/s for ~${(p.live.length / rate).toFixed(1)}s; expected ${exp.perIntentStatus} intent:status to watched clients, ${exp.allNew} intent:new + ${exp.allStatusChanged} intent:status_changed per all-room client`);
+  log(
+    `plan: ${p.live.length} live events (${watched} watched intents x ${p.watchedSteps} steps + ${p.others} unwatched lifecycles), ${rate}/s for ~${(p.live.length / rate).toFixed(1)}s; expected ${exp.perIntentStatus} intent:status to watched clients, ${exp.allNew} intent:new + ${exp.allStatusChanged} intent:status_changed per all-room client`,
+  );
 
   const broker = await benchBroker();
   const children: ChildProcess[] = [];
@@ -211,10 +223,13 @@ async function main(): Promise<void> {
     await producer.connect();
     const send = async (batch: Planned[], stamp: string | null): Promise<void> => {
       const by: Record<Topic, { key: string; value: string }[]> = { lifecycle: [], proofs: [] };
-      for (const e of batch) by[e.topic].push({ key: e.event.intentId, value: stamp === null ? JSON.stringify(e.event) : stamped(e.event, stamp) });
+      for (const e of batch)
+        by[e.topic].push({ key: e.event.intentId, value: stamp === null ? JSON.stringify(e.event) : stamped(e.event, stamp) });
       await producer.sendBatch({
         acks: 1,
-        topicMessages: (['lifecycle', 'proofs'] as const).filter((t) => by[t].length > 0).map((t) => ({ topic: topics[t], messages: by[t] })),
+        topicMessages: (['lifecycle', 'proofs'] as const)
+          .filter((t) => by[t].length > 0)
+          .map((t) => ({ topic: topics[t], messages: by[t] })),
       });
     };
     await send(p.history, null);
@@ -248,14 +263,23 @@ async function main(): Promise<void> {
     // the clients, in two processes of their own (per-intent clients; all-room clients), so a
     // busy all-room client does not delay the per-intent ones' receipt timestamps
     const forkClients = (): ChildProcess => {
-      const c = fork(join(ROOT, 'bench/lib/latency-clients.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const c = fork(join(ROOT, 'bench/lib/latency-clients.ts'), [], {
+        cwd: ROOT,
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       children.push(c);
       return c;
     };
     const intentClients = forkClients();
     const roomClients = forkClients();
     const readies = await Promise.all([
-      request<{ connectMs: number; sockets: number }>(intentClients, { type: 'start', url, intents: p.watchedIds, all: 0 }, 'ready', 180_000),
+      request<{ connectMs: number; sockets: number }>(
+        intentClients,
+        { type: 'start', url, intents: p.watchedIds, all: 0 },
+        'ready',
+        180_000,
+      ),
       request<{ connectMs: number; sockets: number }>(roomClients, { type: 'start', url, intents: [], all: allClients }, 'ready', 180_000),
     ]);
     const ready = { sockets: readies[0].sockets + readies[1].sockets, connectMs: Math.max(readies[0].connectMs, readies[1].connectMs) };
@@ -317,7 +341,9 @@ async function main(): Promise<void> {
         last = got;
         lastChange = performance.now();
       } else if (performance.now() - lastChange > 15_000) {
-        log(`no progress for 15s: per-intent ${c.perIntent}/${exp.perIntentStatus}, all-room ${c.allNew + c.allStatusChanged}/${allExpected}, plain ${plainLat.length}/${p.live.length}`);
+        log(
+          `no progress for 15s: per-intent ${c.perIntent}/${exp.perIntentStatus}, all-room ${c.allNew + c.allStatusChanged}/${allExpected}, plain ${plainLat.length}/${p.live.length}`,
+        );
         break;
       }
       await sleep(200);
@@ -327,7 +353,13 @@ async function main(): Promise<void> {
       request<ClientResult>(roomClients, { type: 'finish' }, 'result', 30_000),
     ]);
     const plain = latencySummary(plainLat);
-    const c = { perIntent: ri.counts.perIntent, allNew: ra.counts.allNew, allStatusChanged: ra.counts.allStatusChanged, wrongIntent: ri.counts.wrongIntent, disconnects: ri.counts.disconnects + ra.counts.disconnects };
+    const c = {
+      perIntent: ri.counts.perIntent,
+      allNew: ra.counts.allNew,
+      allStatusChanged: ra.counts.allStatusChanged,
+      wrongIntent: ri.counts.wrongIntent,
+      disconnects: ri.counts.disconnects + ra.counts.disconnects,
+    };
     summary('latency', {
       rate,
       duration,

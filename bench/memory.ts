@@ -48,11 +48,23 @@ const intents = store.size;
 const ids = [...store.projections()].map((p) => [p.intentId, p.updatedAt] as const);
 let k = 0;
 for (const [intentId, updatedAt] of ids) {
-  const d = decodeValue({ eventId: `removal-${k++}`, type: 'intent.removed', intentId, occurredAt: new Date(updatedAt + 1).toISOString(), data: {} });
+  const d = decodeValue({
+    eventId: `removal-${k++}`,
+    type: 'intent.removed',
+    intentId,
+    occurredAt: new Date(updatedAt + 1).toISOString(),
+    data: {},
+  });
   if (!d.ok) throw new Error(d.reason);
   store.apply(d.event);
 }
 ids.length = 0;
 const tombstoneBytes = Math.round((heap() - base) / store.tombstones);
 process.stderr.write(`${store.tombstones} tombstones: ${tombstoneBytes} B each\n`);
-summary('memory', { intents, events, eventsPerIntent: Number((events / intents).toFixed(2)), ...results, bytesPerTombstone: tombstoneBytes });
+summary('memory', {
+  intents,
+  events,
+  eventsPerIntent: Number((events / intents).toFixed(2)),
+  ...results,
+  bytesPerTombstone: tombstoneBytes,
+});

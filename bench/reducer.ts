@@ -21,12 +21,17 @@ const { values, ends, intents } = (() => {
   const parts = ds.merged.map((e) => Buffer.from(JSON.stringify(e.event)));
   const ends = new Uint32Array(parts.length);
   let at = 0;
-  parts.forEach((p, i) => (ends[i] = at += p.length));
+  parts.forEach((p, i) => {
+    at += p.length;
+    ends[i] = at;
+  });
   return { values: Buffer.concat(parts), ends, intents: ds.intents };
 })();
 const n = ends.length;
 const valueAt = (i: number): Buffer => values.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!);
-process.stderr.write(`dataset: ${n} events, ${intents} intents, ${(values.length / 1048576).toFixed(0)} MiB, generated in ${((performance.now() - t0) / 1000).toFixed(1)}s\n`);
+process.stderr.write(
+  `dataset: ${n} events, ${intents} intents, ${(values.length / 1048576).toFixed(0)} MiB, generated in ${((performance.now() - t0) / 1000).toFixed(1)}s\n`,
+);
 
 function decodeChunk(from: number, to: number): IntentEvent[] {
   const out: IntentEvent[] = [];
@@ -71,7 +76,9 @@ foldRaw(); // warm-up
 for (let r = 0; r < runs; r++) {
   decodedMs.push(foldDecoded());
   rawMs.push(foldRaw());
-  process.stderr.write(`run ${r + 1}/${runs}: decoded ${(n / (decodedMs[r]! / 1000)).toFixed(0)} ev/s, with decode ${(n / (rawMs[r]! / 1000)).toFixed(0)} ev/s\n`);
+  process.stderr.write(
+    `run ${r + 1}/${runs}: decoded ${(n / (decodedMs[r]! / 1000)).toFixed(0)} ev/s, with decode ${(n / (rawMs[r]! / 1000)).toFixed(0)} ev/s\n`,
+  );
 }
 const dec = median(decodedMs);
 const raw = median(rawMs);

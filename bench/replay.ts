@@ -69,19 +69,38 @@ function timed(inner: EventSource): { source: EventSource; busyMs: () => number 
 }
 
 async function serviceRun(brokers: string[], topics: readonly [string, string]): Promise<ServiceRun> {
-  const config = loadConfig({ KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_LIFECYCLE: topics[0], KAFKA_TOPIC_PROOFS: topics[1], LOG_LEVEL: 'warn' });
+  const config = loadConfig({
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_TOPIC_LIFECYCLE: topics[0],
+    KAFKA_TOPIC_PROOFS: topics[1],
+    LOG_LEVEL: 'warn',
+  });
   const logger = createLogger('warn', { pretty: false });
   const kafka = createKafka(config, logger);
   const t = timed(new KafkaSource(kafkaSourceOptionsFromConfig(config, kafka, logger)));
   const s = await replaySource(t.source);
   if (s.deadLetters > 0) throw new Error(`${s.deadLetters} dead letters in a valid dataset`);
-  return { records: s.recordsRead, eventsApplied: s.eventsApplied, seconds: s.seconds, applyShare: Number((t.busyMs() / 1000 / s.seconds).toFixed(3)) };
+  return {
+    records: s.recordsRead,
+    eventsApplied: s.eventsApplied,
+    seconds: s.seconds,
+    applyShare: Number((t.busyMs() / 1000 / s.seconds).toFixed(3)),
+  };
 }
 
 // ------------------------------------------------------------------------------------------------
 // CPU profile → where the time goes
 
-type Category = 'kafkajs' | 'decode (JSON.parse)' | 'decode (zod)' | 'decode (other)' | 'fold (src/reduce)' | 'pipeline+source glue' | 'gc' | 'idle' | 'node internals/other';
+type Category =
+  | 'kafkajs'
+  | 'decode (JSON.parse)'
+  | 'decode (zod)'
+  | 'decode (other)'
+  | 'fold (src/reduce)'
+  | 'pipeline+source glue'
+  | 'gc'
+  | 'idle'
+  | 'node internals/other';
 
 interface ProfileNode {
   id: number;
@@ -89,7 +108,11 @@ interface ProfileNode {
   children?: number[];
 }
 
-function categorize(nodes: ProfileNode[], samples: number[], timeDeltas: number[]): { shares: Record<string, number>; topSelf: { fn: string; ms: number }[]; totalMs: number } {
+function categorize(
+  nodes: ProfileNode[],
+  samples: number[],
+  timeDeltas: number[],
+): { shares: Record<string, number>; topSelf: { fn: string; ms: number }[]; totalMs: number } {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -101,7 +124,13 @@ function categorize(nodes: ProfileNode[], samples: number[], timeDeltas: number[
     if (url.includes('node_modules/zod')) return 'decode (zod)';
     if (url.includes('/src/ingest/decode') || url.includes('/src/contract/events')) return 'decode (other)';
     if (url.includes('/src/reduce/')) return 'fold (src/reduce)';
-    if (url.includes('/src/pipeline') || url.includes('/src/ingest/') || url.includes('/src/commands/replay') || url.includes('/bench/replay')) return 'pipeline+source glue';
+    if (
+      url.includes('/src/pipeline') ||
+      url.includes('/src/ingest/') ||
+      url.includes('/src/commands/replay') ||
+      url.includes('/bench/replay')
+    )
+      return 'pipeline+source glue';
     return null;
   };
   const memo = new Map<number, Category>();
@@ -132,7 +161,10 @@ function categorize(nodes: ProfileNode[], samples: number[], timeDeltas: number[
   }
   const shares: Record<string, number> = {};
   for (const [k, v] of [...ms].sort((a, b) => b[1] - a[1])) shares[k] = Number((v / total).toFixed(3));
-  const topSelf = [...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([fn, v]) => ({ fn, ms: Math.round(v) }));
+  const topSelf = [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15)
+    .map(([fn, v]) => ({ fn, ms: Math.round(v) }));
   return { shares, topSelf, totalMs: Math.round(total) };
 }
 
@@ -143,7 +175,9 @@ async function profiledServiceRun(brokers: string[], topics: readonly [string, s
   await session.post('Profiler.setSamplingInterval', { interval: 1000 });
   await session.post('Profiler.start');
   const run = await serviceRun(brokers, topics);
-  const { profile: p } = (await session.post('Profiler.stop')) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
+  const { profile: p } = (await session.post('Profiler.stop')) as {
+    profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  };
   session.disconnect();
   const file = join(tmpdir(), `bench-replay-${Date.now()}.cpuprofile`);
   writeFileSync(file, JSON.stringify(p));
@@ -183,7 +217,9 @@ async function prepare(kafka: ReturnType<typeof client>): Promise<Prepared> {
   const id = hash.digest('hex').slice(0, 12);
   const topics = [`bench-replay-${id}-lifecycle`, `bench-replay-${id}-proofs`] as const;
   const total = lifecycle.length + proofs.length;
-  log(`dataset: ${total} events (${lifecycle.length} lifecycle, ${proofs.length} proofs), ${intents} intents, ${(bytes / 1048576).toFixed(0)} MiB of values, generated in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  log(
+    `dataset: ${total} events (${lifecycle.length} lifecycle, ${proofs.length} proofs), ${intents} intents, ${(bytes / 1048576).toFixed(0)} MiB of values, generated in ${((performance.now() - t0) / 1000).toFixed(1)}s`,
+  );
 
   const admin = kafka.admin();
   await admin.connect();
@@ -237,12 +273,18 @@ async function main(): Promise<void> {
       gc?.();
       const d = await drain(kafka, topics);
       if (d.records !== total) throw new Error(`drain read ${d.records} records, expected ${total}`);
-      drains.push({ seconds: Number(d.seconds.toFixed(3)), recordsPerSec: Math.round(d.records / d.seconds), firstBatchMs: d.firstBatchMs });
+      drains.push({
+        seconds: Number(d.seconds.toFixed(3)),
+        recordsPerSec: Math.round(d.records / d.seconds),
+        firstBatchMs: d.firstBatchMs,
+      });
       gc?.();
       const s = await serviceRun(broker.brokers, topics);
       if (s.records !== total) throw new Error(`service read ${s.records} records, expected ${total}`);
       services.push({ ...s, recordsPerSec: Math.round(s.records / s.seconds) });
-      log(`run ${r + 1}/${runs}: drain ${d.seconds.toFixed(2)}s (${drains[r]!.recordsPerSec}/s) | service ${s.seconds.toFixed(2)}s (${services[r]!.recordsPerSec}/s, ${s.eventsApplied} applied, ${(s.applyShare * 100).toFixed(0)}% in applyBatch)`);
+      log(
+        `run ${r + 1}/${runs}: drain ${d.seconds.toFixed(2)}s (${drains[r]!.recordsPerSec}/s) | service ${s.seconds.toFixed(2)}s (${services[r]!.recordsPerSec}/s, ${s.eventsApplied} applied, ${(s.applyShare * 100).toFixed(0)}% in applyBatch)`,
+      );
     }
     const r3 = (x: number): number => Number(x.toFixed(3));
     const drainS = r3(median(drains.map((d) => d.seconds)));
@@ -250,7 +292,9 @@ async function main(): Promise<void> {
     // the service's time outside onBatch: Kafka fetch + kafkajs decoding + the source's own work
     const outsideS = r3(median(services.map((s) => s.seconds * (1 - s.applyShare))));
     const ratio = Number((drainS / serviceS).toFixed(3));
-    log(`median: drain ${drainS.toFixed(2)}s, service ${serviceS.toFixed(2)}s; service/drain rate ratio ${ratio} (goal >= ${GOAL}: ${ratio >= GOAL ? 'met' : `missed by ${(GOAL - ratio).toFixed(3)}`})`);
+    log(
+      `median: drain ${drainS.toFixed(2)}s, service ${serviceS.toFixed(2)}s; service/drain rate ratio ${ratio} (goal >= ${GOAL}: ${ratio >= GOAL ? 'met' : `missed by ${(GOAL - ratio).toFixed(3)}`})`,
+    );
 
     let prof: Awaited<ReturnType<typeof profiledServiceRun>> | null = null;
     if (profile) {

@@ -2,9 +2,7 @@
  * Connects with io(), joins the all-intents room (subscribe:all), and shows mempool:stats, the most
  * recent intents (subscribing to each shown intent's room for its full intent:status updates),
  * the received events per second and the connection state. */
-(function () {
-  'use strict';
-
+(() => {
   var MAX_ROWS = 50;
   var RATE_WINDOW_MS = 5000;
   /** client → server messages per second the page allows itself (the server limits sockets) */
@@ -12,7 +10,7 @@
   var STAT_KEYS = ['total', 'submitted', 'matched', 'executing', 'completed', 'failed', 'cancelled'];
   var CHAINS = { 1: 'Ethereum', 10: 'Optimism', 56: 'BNB', 137: 'Polygon', 8453: 'Base', 42161: 'Arbitrum' };
 
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = (id) => document.getElementById(id);
   var params = new URLSearchParams(location.search);
   var token = params.get('token') || undefined;
 
@@ -32,34 +30,42 @@
     el.textContent = text || state;
   }
 
-  socket.on('connect', function () {
+  socket.on('connect', () => {
     setConnection('connected');
-    socket.emit('subscribe:all', function (ack) {
-      if (ack && ack.ok === false) showError('subscribe:all refused: ' + ack.code + ' ' + ack.message);
+    socket.emit('subscribe:all', (ack) => {
+      if (ack && ack.ok === false) showError(`subscribe:all refused: ${ack.code} ${ack.message}`);
     });
     // rooms do not survive a reconnect: join the shown intents' rooms again
-    rows.forEach(function (row, id) { row.subscribed = false; if (!row.removed) queueSend('subscribe:intent', id); });
+    rows.forEach((row, id) => {
+      row.subscribed = false;
+      if (!row.removed) queueSend('subscribe:intent', id);
+    });
   });
-  socket.on('disconnect', function (reason) {
+  socket.on('disconnect', (reason) => {
     setConnection(socket.active ? 'reconnecting' : 'disconnected', socket.active ? 'reconnecting…' : 'disconnected');
     sendQueue.length = 0;
-    if (!socket.active) showError('disconnected: ' + reason);
+    if (!socket.active) showError(`disconnected: ${reason}`);
   });
-  socket.on('connect_error', function (err) {
+  socket.on('connect_error', (err) => {
     setConnection(socket.active ? 'reconnecting' : 'disconnected', socket.active ? 'reconnecting…' : 'disconnected');
-    showError('connection error: ' + (err && err.message ? err.message : err));
+    showError(`connection error: ${err?.message ? err.message : err}`);
   });
-  socket.io.on('reconnect_attempt', function () { setConnection('reconnecting', 'reconnecting…'); });
+  socket.io.on('reconnect_attempt', () => {
+    setConnection('reconnecting', 'reconnecting…');
+  });
 
   // ---------------------------------------------------------------- throttled client messages
   var sendQueue = [];
-  setInterval(function () {
+  setInterval(() => {
     if (!socket.connected) return;
     for (var i = 0; i < SEND_PER_SECOND && sendQueue.length > 0; i++) {
       var msg = sendQueue.shift();
       var row = rows.get(msg.id);
       if (msg.event === 'subscribe:intent') {
-        if (!row || row.removed || row.subscribed) { i--; continue; }
+        if (!row || row.removed || row.subscribed) {
+          i--;
+          continue;
+        }
         row.subscribed = true;
       }
       socket.emit(msg.event, msg.id);
@@ -68,7 +74,10 @@
 
   function queueSend(event, id) {
     for (var i = 0; i < sendQueue.length; i++) {
-      if (sendQueue[i].id === id) { sendQueue.splice(i, 1); break; }
+      if (sendQueue[i].id === id) {
+        sendQueue.splice(i, 1);
+        break;
+      }
     }
     sendQueue.push({ event: event, id: id });
     // keep the queue short: old subscribe requests are the least useful
@@ -81,13 +90,16 @@
     receivedTimes.push(Date.now());
   }
 
-  socket.on('mempool:stats', function (s) {
-    STAT_KEYS.forEach(function (k) {
-      var el = $('stat-' + k);
+  socket.on('mempool:stats', (s) => {
+    STAT_KEYS.forEach((k) => {
+      var el = $(`stat-${k}`);
       var v = String(s[k]);
-      if (el.textContent !== v) { el.textContent = v; flash(el.parentElement); }
+      if (el.textContent !== v) {
+        el.textContent = v;
+        flash(el.parentElement);
+      }
     });
-    $('stats-updated').textContent = 'stats updated ' + new Date().toLocaleTimeString();
+    $('stats-updated').textContent = `stats updated ${new Date().toLocaleTimeString()}`;
   });
 
   function onIntent(payload) {
@@ -114,24 +126,32 @@
   }
   socket.on('intent:proof_changed', onProof);
   socket.on('intent:proof', onProof);
-  socket.on('intent:settlement_proof', function (p) {
+  socket.on('intent:settlement_proof', (p) => {
     countEvent();
     var row = rows.get(p.intentId);
-    if (row) { row.settlement = true; touch(row); }
+    if (row) {
+      row.settlement = true;
+      touch(row);
+    }
   });
-  socket.on('intent:removed', function (p) {
+  socket.on('intent:removed', (p) => {
     countEvent();
     var row = rows.get(p.intentId);
     if (!row) return;
     row.removed = true;
     pushTransition(row, 'removed');
-    if (row.subscribed) { queueSend('unsubscribe:intent', p.intentId); row.subscribed = false; }
+    if (row.subscribed) {
+      queueSend('unsubscribe:intent', p.intentId);
+      row.subscribed = false;
+    }
     touch(row);
   });
-  socket.on('intent:not_found', function () { countEvent(); });
-  socket.on('error', function (e) {
+  socket.on('intent:not_found', () => {
+    countEvent();
+  });
+  socket.on('error', (e) => {
     if (e && e.code === 'RATE_LIMITED') return;
-    showError((e && e.event ? e.event + ': ' : '') + (e && e.code ? e.code + ' ' : '') + (e && e.message ? e.message : ''));
+    showError((e?.event ? `${e.event}: ` : '') + (e?.code ? `${e.code} ` : '') + (e?.message ? e.message : ''));
   });
 
   function upsert(p) {
@@ -159,7 +179,9 @@
   function evict() {
     if (rows.size <= MAX_ROWS) return;
     var oldest = null;
-    rows.forEach(function (row, id) { if (oldest === null || row.order < rows.get(oldest).order) oldest = id; });
+    rows.forEach((row, id) => {
+      if (oldest === null || row.order < rows.get(oldest).order) oldest = id;
+    });
     var row = rows.get(oldest);
     rows.delete(oldest);
     if (row.subscribed) queueSend('unsubscribe:intent', oldest);
@@ -175,26 +197,69 @@
     if (!dirty) return;
     dirty = false;
     var body = $('intents-body');
-    var sorted = Array.from(rows.entries()).sort(function (a, b) { return b[1].order - a[1].order; });
+    var sorted = Array.from(rows.entries()).sort((a, b) => b[1].order - a[1].order);
     var now = Date.now();
-    var html = sorted.map(function (entry) {
-      var id = entry[0];
-      var row = entry[1];
-      var d = row.data;
-      var status = row.removed ? 'removed' : d.status;
-      var fresh = row.touched && now - row.touched < 1200 ? ' fresh' : '';
-      return '<tr data-testid="intent-row" data-intent-id="' + esc(id) + '" data-status="' + esc(status) + '" class="' + (row.removed ? 'removed' : '') + fresh + '">' +
-        '<td class="mono" title="' + esc(id) + '">' + esc(shortHex(id, 10, 6)) + '</td>' +
-        '<td><span class="badge s-' + esc(status) + '" data-field="status">' + esc(status) + '</span></td>' +
-        '<td><span class="badge p-' + esc(d.proofStatus) + '" data-field="proofStatus">' + esc(d.proofStatus) + '</span>' + (row.settlement ? ' <span class="tag" title="settlement proof received">settlement</span>' : '') + '</td>' +
-        '<td data-field="htlcState">' + esc(d.htlcState) + '</td>' +
-        '<td class="num" data-field="amount">' + esc(d.amount == null ? '–' : d.amount) + '</td>' +
-        '<td data-field="route">' + esc(chain(d.fromChain)) + ' → ' + esc(chain(d.toChain)) + '</td>' +
-        '<td class="mono" title="' + esc(d.solver || '') + '">' + esc(d.solver ? shortHex(d.solver, 6, 4) : '–') + '</td>' +
-        '<td class="transitions" data-field="transitions">' + esc(row.transitions.slice(-6).join(' → ')) + '</td>' +
-        '<td class="time" title="' + esc(d.updatedAt || '') + '">' + esc(d.updatedAt ? new Date(d.updatedAt).toLocaleTimeString() : '–') + '</td>' +
-        '</tr>';
-    }).join('');
+    var html = sorted
+      .map((entry) => {
+        var id = entry[0];
+        var row = entry[1];
+        var d = row.data;
+        var status = row.removed ? 'removed' : d.status;
+        var fresh = row.touched && now - row.touched < 1200 ? ' fresh' : '';
+        return (
+          '<tr data-testid="intent-row" data-intent-id="' +
+          esc(id) +
+          '" data-status="' +
+          esc(status) +
+          '" class="' +
+          (row.removed ? 'removed' : '') +
+          fresh +
+          '">' +
+          '<td class="mono" title="' +
+          esc(id) +
+          '">' +
+          esc(shortHex(id, 10, 6)) +
+          '</td>' +
+          '<td><span class="badge s-' +
+          esc(status) +
+          '" data-field="status">' +
+          esc(status) +
+          '</span></td>' +
+          '<td><span class="badge p-' +
+          esc(d.proofStatus) +
+          '" data-field="proofStatus">' +
+          esc(d.proofStatus) +
+          '</span>' +
+          (row.settlement ? ' <span class="tag" title="settlement proof received">settlement</span>' : '') +
+          '</td>' +
+          '<td data-field="htlcState">' +
+          esc(d.htlcState) +
+          '</td>' +
+          '<td class="num" data-field="amount">' +
+          esc(d.amount == null ? '–' : d.amount) +
+          '</td>' +
+          '<td data-field="route">' +
+          esc(chain(d.fromChain)) +
+          ' → ' +
+          esc(chain(d.toChain)) +
+          '</td>' +
+          '<td class="mono" title="' +
+          esc(d.solver || '') +
+          '">' +
+          esc(d.solver ? shortHex(d.solver, 6, 4) : '–') +
+          '</td>' +
+          '<td class="transitions" data-field="transitions">' +
+          esc(row.transitions.slice(-6).join(' → ')) +
+          '</td>' +
+          '<td class="time" title="' +
+          esc(d.updatedAt || '') +
+          '">' +
+          esc(d.updatedAt ? new Date(d.updatedAt).toLocaleTimeString() : '–') +
+          '</td>' +
+          '</tr>'
+        );
+      })
+      .join('');
     body.innerHTML = html;
     $('row-count').textContent = String(sorted.length);
     $('empty').hidden = sorted.length > 0;
@@ -208,23 +273,30 @@
     $('events-per-second').textContent = rate >= 10 ? String(Math.round(rate)) : rate.toFixed(1);
     $('events-received').textContent = String(received);
     // the "fresh" highlight fades
-    dirty = dirty || Array.from(rows.values()).some(function (r) { return r.touched && Date.now() - r.touched < 2000; });
+    dirty = dirty || Array.from(rows.values()).some((r) => r.touched && Date.now() - r.touched < 2000);
   }
 
   function refreshReadiness() {
-    fetch('/readyz', { cache: 'no-store' }).then(function (res) {
-      return res.text().then(function (text) {
+    fetch('/readyz', { cache: 'no-store' })
+      .then((res) =>
+        res.text().then((text) => {
+          var el = $('readiness');
+          var reason = '';
+          try {
+            var j = JSON.parse(text);
+            reason = j.reason || j.status || '';
+          } catch {
+            reason = text.slice(0, 60);
+          }
+          el.dataset.state = res.ok ? 'ready' : 'not-ready';
+          el.textContent = res.ok ? 'ready' : `not ready${reason ? `: ${reason}` : ''}`;
+        }),
+      )
+      .catch(() => {
         var el = $('readiness');
-        var reason = '';
-        try { var j = JSON.parse(text); reason = j.reason || j.status || ''; } catch (e) { reason = text.slice(0, 60); }
-        el.dataset.state = res.ok ? 'ready' : 'not-ready';
-        el.textContent = res.ok ? 'ready' : 'not ready' + (reason ? ': ' + reason : '');
+        el.dataset.state = 'unknown';
+        el.textContent = 'readiness unknown';
       });
-    }).catch(function () {
-      var el = $('readiness');
-      el.dataset.state = 'unknown';
-      el.textContent = 'readiness unknown';
-    });
   }
 
   var startedAt = Date.now();
@@ -237,7 +309,7 @@
   function showError(text) {
     var el = $('last-error');
     el.hidden = false;
-    el.textContent = new Date().toLocaleTimeString() + ' ' + text;
+    el.textContent = `${new Date().toLocaleTimeString()} ${text}`;
   }
   function flash(el) {
     el.classList.remove('flash');
@@ -246,14 +318,12 @@
   }
   function chain(id) {
     if (id == null) return '?';
-    return CHAINS[id] || 'chain ' + id;
+    return CHAINS[id] || `chain ${id}`;
   }
   function shortHex(s, head, tail) {
-    return s.length <= head + tail + 1 ? s : s.slice(0, head) + '…' + s.slice(-tail);
+    return s.length <= head + tail + 1 ? s : `${s.slice(0, head)}…${s.slice(-tail)}`;
   }
   function esc(v) {
-    return String(v).replace(/[&<>"']/g, function (c) {
-      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
-    });
+    return String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
   }
 })();

@@ -52,7 +52,9 @@ export async function runCli(argv: readonly string[], io: CommandIO): Promise<nu
     args = rest;
   }
   if (command === undefined) {
-    io.stderr.write(`error: unknown command "${first}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see intent-projector --help)\n`);
+    io.stderr.write(
+      `error: unknown command "${first}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see intent-projector --help)\n`,
+    );
     return EXIT_USAGE;
   }
   try {

@@ -12,9 +12,12 @@ const int = (name: string, min: number, max: number) =>
     .min(min, `${name} must be at least ${min}`)
     .max(max, `${name} must be at most ${max}`);
 
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
 
 const brokerList = list.pipe(
   z
@@ -22,8 +25,7 @@ const brokerList = list.pipe(
     .min(1, 'KAFKA_BROKERS must name at least one host:port'),
 );
 
-const topic = (name: string) =>
-  z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, `${name} must be a Kafka topic name (letters, digits, . _ -)`);
+const topic = (name: string) => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, `${name} must be a Kafka topic name (letters, digits, . _ -)`);
 
 const settingsSchema = z.object({
   KAFKA_BROKERS: brokerList.optional(),

@@ -6,7 +6,7 @@
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { EmbeddedLog, EmbeddedSource, MemoryDeadLetterSink } from './ingest/embedded-source.js';
-import type { DeadLetterSink, EventSource, SourceHandlers } from './ingest/source.js';
+import type { EventSource, SourceHandlers } from './ingest/source.js';
 import { startService, type Service } from './service.js';
 import { Producer, type ProducerSummary } from './sim/producer.js';
 import { Scheduler } from './sim/scheduler.js';
@@ -55,10 +55,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
   if (config.KAFKA_BROKERS === undefined) {
     const sim = opts.simulator ?? {};
-    logger.info(
-      { mode: 'embedded', simulatorRate: config.SIMULATOR_RATE },
-      EMBEDDED_BANNER,
-    );
+    logger.info({ mode: 'embedded', simulatorRate: config.SIMULATOR_RATE }, EMBEDDED_BANNER);
     const clock = opts.clock ?? Date.now;
     const log = new EmbeddedLog([config.KAFKA_TOPIC_LIFECYCLE, config.KAFKA_TOPIC_PROOFS]);
     const dlq = new MemoryDeadLetterSink();
@@ -66,7 +63,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     let running: Promise<ProducerSummary> | null = null;
     if (config.SIMULATOR_RATE > 0) {
       const warmupMs = sim.warmupMs ?? 30_000;
-      const seed = sim.seed ?? (clock() & 0x7fffffff);
+      const seed = sim.seed ?? clock() & 0x7fffffff;
       const scheduler = new Scheduler({
         seed,
         startMs: clock() - warmupMs,
@@ -84,11 +81,15 @@ export async function startApp(opts: AppOptions): Promise<App> {
       logger.debug({ records: log.size, seed }, 'simulator: warm-up history written');
     }
     const source = new EmbeddedSource(log);
-    const service = await startService({ config, logger, source: watchFatal(source, reportFatal), dlq, ...(opts.clock ? { clock: opts.clock } : {}) }).catch(
-      (err: unknown) => {
-        throw explainListenError(err, config);
-      },
-    );
+    const service = await startService({
+      config,
+      logger,
+      source: watchFatal(source, reportFatal),
+      dlq,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    }).catch((err: unknown) => {
+      throw explainListenError(err, config);
+    });
     if (producer !== null) {
       const sim = producer;
       running = sim.run().catch((err: unknown) => {
@@ -113,11 +114,25 @@ export async function startApp(opts: AppOptions): Promise<App> {
     };
   }
 
-  logger.info({ mode: 'kafka', brokers: config.KAFKA_BROKERS, topics: [config.KAFKA_TOPIC_LIFECYCLE, config.KAFKA_TOPIC_PROOFS], dlq: config.KAFKA_TOPIC_DLQ }, `kafka mode: attaching to KAFKA_BROKERS=${config.KAFKA_BROKERS.join(',')}`);
+  logger.info(
+    {
+      mode: 'kafka',
+      brokers: config.KAFKA_BROKERS,
+      topics: [config.KAFKA_TOPIC_LIFECYCLE, config.KAFKA_TOPIC_PROOFS],
+      dlq: config.KAFKA_TOPIC_DLQ,
+    },
+    `kafka mode: attaching to KAFKA_BROKERS=${config.KAFKA_BROKERS.join(',')}`,
+  );
   const kafka = await openKafkaSource(config, logger);
   let service: Service;
   try {
-    service = await startService({ config, logger, source: watchFatal(kafka.source, reportFatal), dlq: kafka.dlq, ...(opts.clock ? { clock: opts.clock } : {}) });
+    service = await startService({
+      config,
+      logger,
+      source: watchFatal(kafka.source, reportFatal),
+      dlq: kafka.dlq,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
   } catch (err) {
     await kafka.close().catch(() => undefined);
     throw explainListenError(err, config);

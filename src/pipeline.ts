@@ -50,7 +50,6 @@ export class Pipeline {
     }
   }
 
-
   get isCaughtUp(): boolean {
     return this.caughtUp;
   }

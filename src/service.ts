@@ -103,7 +103,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     lastTick = now;
     if (!p.caughtUp && !final) {
       logger.info(
-        { progress: `${percent(p)}%`, recordsRead: p.recordsRead, recordsToReplay: p.recordsToReplay, eventsPerSecond: Math.round(rate), lag: lagByPartition(p) },
+        {
+          progress: `${percent(p)}%`,
+          recordsRead: p.recordsRead,
+          recordsToReplay: p.recordsToReplay,
+          eventsPerSecond: Math.round(rate),
+          lag: lagByPartition(p),
+        },
         'replaying',
       );
     }
@@ -122,7 +128,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       report(true);
       const seconds = (clock() - startedAt) / 1000;
       logger.info(
-        { projections: pipeline.store.size, recordsRead: pipeline.records, deadLetters: pipeline.deadLettered, seconds: Number(seconds.toFixed(2)), stats: pipeline.store.stats() },
+        {
+          projections: pipeline.store.size,
+          recordsRead: pipeline.records,
+          deadLetters: pipeline.deadLettered,
+          seconds: Number(seconds.toFixed(2)),
+          stats: pipeline.store.stats(),
+        },
         'caught up: live',
       );
       resolveCaughtUp();

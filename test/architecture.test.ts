@@ -20,14 +20,24 @@ const imports = (text: string): string[] => [...text.matchAll(/^\s*import\s[^;]*
 /** the source without comments, so prose about the clock does not count */
 const code = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
 
-const IMPURE = [/\bDate\.now\b/, /\bnew Date\(\s*\)/, /\bMath\.random\b/, /\bprocess\./, /\bperformance\./, /\bsetTimeout\b/, /\bsetInterval\b/];
+const IMPURE = [
+  /\bDate\.now\b/,
+  /\bnew Date\(\s*\)/,
+  /\bMath\.random\b/,
+  /\bprocess\./,
+  /\bperformance\./,
+  /\bsetTimeout\b/,
+  /\bsetInterval\b/,
+];
 
 describe('the pure core', () => {
   for (const dir of ['reduce', 'fanout']) {
     it(`src/${dir} imports only the contract and the pure core`, () => {
       const bad = files(dir).flatMap(({ file, text }) =>
         imports(text)
-          .filter((m) => !/^\.\.?\/|^\.\.\/(contract|reduce|fanout)\//.test(m) || /\.\.\/(ingest|transport)\//.test(m) || m.startsWith('node:'))
+          .filter(
+            (m) => !/^\.\.?\/|^\.\.\/(contract|reduce|fanout)\//.test(m) || /\.\.\/(ingest|transport)\//.test(m) || m.startsWith('node:'),
+          )
           .map((m) => `${file} imports ${m}`),
       );
       expect(bad).toEqual([]);

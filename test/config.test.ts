@@ -42,9 +42,18 @@ describe('configuration', () => {
     [{ PORT: 'abc' }, 'invalid configuration: PORT must be a number (got "abc")'],
     [{ PORT: '70000' }, 'invalid configuration: PORT must be at most 65535 (got "70000")'],
     [{ KAFKA_BROKERS: 'localhost' }, 'invalid configuration: KAFKA_BROKERS entries must look like host:port (got "localhost")'],
-    [{ KAFKA_TOPIC_PROOFS: 'has space' }, 'invalid configuration: KAFKA_TOPIC_PROOFS must be a Kafka topic name (letters, digits, . _ -) (got "has space")'],
-    [{ KAFKA_TOPIC_LIFECYCLE: 'same', KAFKA_TOPIC_PROOFS: 'same' }, 'invalid configuration: KAFKA_TOPIC_LIFECYCLE, KAFKA_TOPIC_PROOFS and KAFKA_TOPIC_DLQ must be three different topics (got "same")'],
-    [{ KAFKA_TOPIC_DLQ: 'intents.lifecycle' }, 'invalid configuration: KAFKA_TOPIC_LIFECYCLE, KAFKA_TOPIC_PROOFS and KAFKA_TOPIC_DLQ must be three different topics'],
+    [
+      { KAFKA_TOPIC_PROOFS: 'has space' },
+      'invalid configuration: KAFKA_TOPIC_PROOFS must be a Kafka topic name (letters, digits, . _ -) (got "has space")',
+    ],
+    [
+      { KAFKA_TOPIC_LIFECYCLE: 'same', KAFKA_TOPIC_PROOFS: 'same' },
+      'invalid configuration: KAFKA_TOPIC_LIFECYCLE, KAFKA_TOPIC_PROOFS and KAFKA_TOPIC_DLQ must be three different topics (got "same")',
+    ],
+    [
+      { KAFKA_TOPIC_DLQ: 'intents.lifecycle' },
+      'invalid configuration: KAFKA_TOPIC_LIFECYCLE, KAFKA_TOPIC_PROOFS and KAFKA_TOPIC_DLQ must be three different topics',
+    ],
   ])('%j → one line saying what to fix', (env, message) => {
     const m = fails(env);
     expect(m).toBe(message);

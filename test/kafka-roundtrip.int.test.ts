@@ -65,10 +65,7 @@ describe('kafka round trip', () => {
 
     const received: Received[] = [];
     const done = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`consumed ${received.length}/${sent.length} records within 30s`)),
-        30_000,
-      );
+      const timer = setTimeout(() => reject(new Error(`consumed ${received.length}/${sent.length} records within 30s`)), 30_000);
       consumer!
         .run({
           eachMessage: async ({ partition, message }) => {
@@ -96,9 +93,9 @@ describe('kafka round trip', () => {
     // Every record exactly once, with key, value and headers intact.
     expect(received).toHaveLength(sent.length);
     const sortKey = (r: { key: string; value: string }) => `${r.key}|${r.value}`;
-    expect(received.map((r) => ({ key: r.key, value: r.value, headers: r.headers })).sort((a, b) => sortKey(a).localeCompare(sortKey(b)))).toEqual(
-      [...sent].sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
-    );
+    expect(
+      received.map((r) => ({ key: r.key, value: r.value, headers: r.headers })).sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
+    ).toEqual([...sent].sort((a, b) => sortKey(a).localeCompare(sortKey(b))));
 
     // Same key -> same partition, and per-key order preserved.
     for (const key of KEYS) {

@@ -56,7 +56,9 @@ function toCloudEvent(e: IntentEventInput): Record<string, unknown> {
 
 describe('schemas/ is up to date with the code', () => {
   it('every generated schema is on disk, byte for byte, and nothing else is', () => {
-    const onDisk = readdirSync(SCHEMAS_DIR).filter((f) => f.endsWith('.json')).sort();
+    const onDisk = readdirSync(SCHEMAS_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     const stale: string[] = onDisk.filter((f) => !(f in built)).map((f) => `${f} (no longer generated)`);
     for (const [file, schema] of Object.entries(built)) {
       let text: string | undefined;
@@ -152,7 +154,12 @@ describe('input schemas accept what producers write, reject what the decoder ref
   });
 
   it('events without data may omit it', () => {
-    expectValid('event.json', { eventId: 'e', type: 'proof.verified', intentId: `0x${'ab'.repeat(32)}`, occurredAt: '2026-11-27T10:00:00Z' });
+    expectValid('event.json', {
+      eventId: 'e',
+      type: 'proof.verified',
+      intentId: `0x${'ab'.repeat(32)}`,
+      occurredAt: '2026-11-27T10:00:00Z',
+    });
   });
 });
 
@@ -170,7 +177,15 @@ describe('Socket.IO schemas accept every payload the service emits', () => {
       }
     });
     expect([...emitted].sort()).toEqual(
-      ['intent:new', 'intent:proof', 'intent:proof_changed', 'intent:removed', 'intent:settlement_proof', 'intent:status', 'intent:status_changed'].sort(),
+      [
+        'intent:new',
+        'intent:proof',
+        'intent:proof_changed',
+        'intent:removed',
+        'intent:settlement_proof',
+        'intent:status',
+        'intent:status_changed',
+      ].sort(),
     );
     expectValid(socketSchemaFile('mempool:stats'), store.stats());
   });
@@ -178,7 +193,11 @@ describe('Socket.IO schemas accept every payload the service emits', () => {
   it('the payloads built outside the fold validate too', () => {
     expectValid(socketSchemaFile('intent:not_found'), { intentId: '0xnot-even-valid' });
     expectValid(socketSchemaFile('pong'), { timestamp: 1_764_240_000_000 });
-    expectValid(socketSchemaFile('error'), { event: 'subscribe:intent', code: 'INVALID_INTENT_ID', message: 'intentId must be 0x + 64 hex digits' });
+    expectValid(socketSchemaFile('error'), {
+      event: 'subscribe:intent',
+      code: 'INVALID_INTENT_ID',
+      message: 'intentId must be 0x + 64 hex digits',
+    });
     expectValid(socketSchemaFile('ack'), { ok: true });
     expectValid(socketSchemaFile('ack'), { ok: false, code: 'TOO_MANY_SUBSCRIPTIONS', message: 'at most 100' });
   });

@@ -42,7 +42,14 @@ function runScript(script: string, env: NodeJS.ProcessEnv): Promise<{ stdout: st
 export async function benchBroker(): Promise<Broker> {
   const configured = process.env['KAFKA_BROKERS'];
   if (configured !== undefined && configured.trim() !== '') {
-    return { brokers: configured.split(',').map((b) => b.trim()).filter(Boolean), started: false, stop: async () => undefined };
+    return {
+      brokers: configured
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+      started: false,
+      stop: async () => undefined,
+    };
   }
   const port = process.env['BENCH_KAFKA_PORT'] ?? '29092';
   const env = {
@@ -79,7 +86,10 @@ export function uniqueName(prefix: string): string {
 
 /** Creates topics (if missing) and waits for their leaders. */
 export async function createTopics(admin: Admin, names: readonly string[], partitions: number): Promise<void> {
-  await admin.createTopics({ waitForLeaders: true, topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+  });
 }
 
 export interface PartitionEnd {
@@ -146,10 +156,20 @@ export async function produceFast(
   const batchSize = opts.batchSize ?? 1000;
   const maxBatchBytes = opts.maxBatchBytes ?? 900_000;
   const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }));
+  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
+    partitionId: i,
+    leader: 1,
+    replicas: [1],
+    isr: [1],
+    partitionErrorCode: 0,
+  }));
   const lanes: { topic: string; partition: number; messages: { key: string; value: string; partition: number }[] }[] = [];
   for (const [topic, messages] of byTopic) {
-    const mine = Array.from({ length: partitions }, (_, partition) => ({ topic, partition, messages: [] as { key: string; value: string; partition: number }[] }));
+    const mine = Array.from({ length: partitions }, (_, partition) => ({
+      topic,
+      partition,
+      messages: [] as { key: string; value: string; partition: number }[],
+    }));
     for (const m of messages) {
       const partition = partitioner({ topic, partitionMetadata, message: { key: m.key, value: m.value } });
       mine[partition]!.messages.push({ key: m.key, value: m.value, partition });

@@ -105,7 +105,10 @@ async function pool(tasks: (() => Promise<void>)[], limit: number): Promise<void
 
 async function start(m: StartMessage): Promise<void> {
   const t0 = performance.now();
-  const tasks = [...m.intents.map((id) => () => subscribeIntent(m.url, id)), ...Array.from({ length: m.all }, () => () => subscribeAll(m.url))];
+  const tasks = [
+    ...m.intents.map((id) => () => subscribeIntent(m.url, id)),
+    ...Array.from({ length: m.all }, () => () => subscribeAll(m.url)),
+  ];
   await pool(tasks, 50);
   send({ type: 'ready', connectMs: Math.round(performance.now() - t0), sockets: sockets.length });
 }

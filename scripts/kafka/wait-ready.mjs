@@ -10,7 +10,10 @@ if (!brokersArg) {
   console.error('usage: wait-ready.mjs <host:port> [timeoutSeconds] [pid]');
   process.exit(64);
 }
-const brokers = brokersArg.split(',').map((s) => s.trim()).filter(Boolean);
+const brokers = brokersArg
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const deadline = Date.now() + Number(timeoutArg) * 1000;
 const pid = pidArg ? Number(pidArg) : undefined;
 

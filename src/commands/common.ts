@@ -85,7 +85,7 @@ export function parseCommand(
 ): Parsed {
   const options: Options = { help: { type: 'boolean', short: 'h' }, ...own };
   for (const flag of config.keys()) options[flag] = { type: 'string' };
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals, strict: true });
   } catch (err) {
@@ -123,7 +123,13 @@ export function numberOption(
   const { min, max, integer } = range;
   const what = integer ? 'a whole number' : 'a number';
   const bounds =
-    min !== undefined && max !== undefined ? ` between ${min} and ${max}` : min !== undefined ? ` >= ${min}` : max !== undefined ? ` <= ${max}` : '';
+    min !== undefined && max !== undefined
+      ? ` between ${min} and ${max}`
+      : min !== undefined
+        ? ` >= ${min}`
+        : max !== undefined
+          ? ` <= ${max}`
+          : '';
   if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || (min !== undefined && n < min) || (max !== undefined && n > max)) {
     throw new UsageError(`--${name} must be ${what}${bounds} (got ${JSON.stringify(raw)})`);
   }
@@ -139,11 +145,19 @@ export function writeLine(stream: NodeJS.WritableStream, line: string): void {
  * their summary. Pretty when stderr is a terminal, JSON lines otherwise.
  */
 export function stderrLogger(level: string, pretty: boolean): Logger {
-  return pino({
-    name: 'intent-projector',
-    level,
-    ...(pretty
-      ? { transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' } } }
-      : {}),
-  }, pretty ? undefined : pino.destination({ fd: 2, sync: true }));
+  return pino(
+    {
+      name: 'intent-projector',
+      level,
+      ...(pretty
+        ? {
+            transport: {
+              target: 'pino-pretty',
+              options: { destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' },
+            },
+          }
+        : {}),
+    },
+    pretty ? undefined : pino.destination({ fd: 2, sync: true }),
+  );
 }

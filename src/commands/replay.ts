@@ -133,7 +133,13 @@ Exit codes: 0 done, 1 runtime failure (e.g. broker unreachable, topic missing), 
         if (tty) {
           if (bar === null) {
             bar = new SingleBar(
-              { format: 'replaying |{bar}| {percentage}% | {value}/{total} records | {applied} applied | {rate} rec/s | ETA {eta_formatted}', stream: io.stderr as NodeJS.WritableStream & { isTTY: true }, hideCursor: true, clearOnComplete: false },
+              {
+                format:
+                  'replaying |{bar}| {percentage}% | {value}/{total} records | {applied} applied | {rate} rec/s | ETA {eta_formatted}',
+                stream: io.stderr as NodeJS.WritableStream & { isTTY: true },
+                hideCursor: true,
+                clearOnComplete: false,
+              },
               Presets.shades_classic,
             );
             bar.start(Math.max(p.recordsToReplay, 1), 0, { applied: 0, rate: 0 });
@@ -142,7 +148,10 @@ Exit codes: 0 done, 1 runtime failure (e.g. broker unreachable, topic missing), 
           bar.update(p.recordsRead, { applied, rate: Math.round(p.recordsRead / Math.max(0.001, (Date.now() - startedAt) / 1000)) });
         } else if (Date.now() - lastLog >= logEvery * 1000 || p.caughtUp) {
           lastLog = Date.now();
-          logger.info({ progress: `${percent(p)}%`, recordsRead: p.recordsRead, recordsToReplay: p.recordsToReplay, eventsApplied: applied }, 'replaying');
+          logger.info(
+            { progress: `${percent(p)}%`, recordsRead: p.recordsRead, recordsToReplay: p.recordsToReplay, eventsApplied: applied },
+            'replaying',
+          );
         }
       },
     };

@@ -54,7 +54,13 @@ Options:
 
 Exit codes: 0 written (or up to date), 1 out of date (--check) or write failure, 2 invalid option.`,
   async run(argv, io) {
-    const { values } = parseCommand('schemas', argv, { out: { type: 'string', short: 'o' }, check: { type: 'boolean' } }, new Map(), io.env);
+    const { values } = parseCommand(
+      'schemas',
+      argv,
+      { out: { type: 'string', short: 'o' }, check: { type: 'boolean' } },
+      new Map(),
+      io.env,
+    );
     if (values['help']) {
       io.stdout.write(`${schemasCommand.help}\n`);
       return 0;
@@ -72,7 +78,9 @@ Exit codes: 0 written (or up to date), 1 out of date (--check) or write failure,
     }
     const { foreign } = await inspect(dir);
     if (foreign.length > 0) {
-      throw new UsageError(`refusing to write to ${dir}: it holds JSON files that are not generated schemas (${foreign.slice(0, 3).join(', ')}); choose another --out`);
+      throw new UsageError(
+        `refusing to write to ${dir}: it holds JSON files that are not generated schemas (${foreign.slice(0, 3).join(', ')}); choose another --out`,
+      );
     }
     const files = await writeSchemas(dir);
     io.stdout.write(`wrote ${files.length} JSON Schema files to ${dir}\n`);

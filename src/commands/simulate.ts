@@ -53,7 +53,12 @@ export async function simulate(config: Config, logger: Logger, opts: SimulateOpt
     }
   }
   // idempotent: a retried send never writes a record twice, so the summary's counts are exact
-  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   try {
     const scheduler = new Scheduler({
@@ -63,7 +68,13 @@ export async function simulate(config: Config, logger: Logger, opts: SimulateOpt
       ...(opts.intents !== undefined ? { maxIntents: opts.intents } : {}),
       lifecycle: { timeScale: opts.timeScale },
     });
-    const p = new Producer({ scheduler, sink: kafkaSink(producer, topics), seed: opts.seed, duplicates: opts.duplicates, malformed: opts.malformed });
+    const p = new Producer({
+      scheduler,
+      sink: kafkaSink(producer, topics),
+      seed: opts.seed,
+      duplicates: opts.duplicates,
+      malformed: opts.malformed,
+    });
     const onAbort = (): void => p.stop();
     signal?.addEventListener('abort', onAbort);
     const deadline = opts.duration !== undefined ? Date.now() + opts.duration * 1000 : Number.POSITIVE_INFINITY;

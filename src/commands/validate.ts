@@ -83,7 +83,9 @@ Exit codes: 0 every line is valid, 1 some line is not, 2 usage error (no file, u
         if (!s.isFile()) throw new UsageError(`${file} is not a file`);
       } catch (err) {
         if (err instanceof UsageError) throw err;
-        throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+        throw new UsageError(
+          `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+        );
       }
       input = createReadStream(file);
     }

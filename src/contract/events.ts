@@ -44,16 +44,22 @@ export const eventData = {
   'intent.completed': z.object({ txHash: txHash.optional() }).optional().default({}),
   'intent.refunded': z.object({ side: z.enum(['source', 'destination']), txHash }),
   'intent.failed': z.object({ error: z.string().max(4096), failureReason: z.string().max(4096) }),
-  'intent.cancelled': z.object({ reason: z.string().max(4096).optional() }).optional().default({}),
-  'intent.removed': z.object({ reason: z.string().max(4096).optional() }).optional().default({}),
-  'proof.requested': empty,
-  'proof.generating': empty,
-  'proof.generated': z
-    .object({ proofGeneratedAt: isoInstant.optional() })
+  'intent.cancelled': z
+    .object({ reason: z.string().max(4096).optional() })
     .optional()
     .default({}),
+  'intent.removed': z
+    .object({ reason: z.string().max(4096).optional() })
+    .optional()
+    .default({}),
+  'proof.requested': empty,
+  'proof.generating': empty,
+  'proof.generated': z.object({ proofGeneratedAt: isoInstant.optional() }).optional().default({}),
   'proof.verified': empty,
-  'proof.failed': z.object({ error: z.string().max(4096).optional() }).optional().default({}),
+  'proof.failed': z
+    .object({ error: z.string().max(4096).optional() })
+    .optional()
+    .default({}),
   'proof.settlement_generated': z.object({
     proof: z.string().min(1).max(1_000_000),
     verifier: z.string().max(256).optional(),

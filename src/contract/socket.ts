@@ -8,7 +8,10 @@ import { FRONTEND_STATUSES, HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES } fro
 
 const isoOrNull = z.string().nullable().describe('ISO-8601 instant or null');
 const timestamp = z.number().int().describe('emission time, epoch milliseconds');
-const intentId = z.string().regex(/^0x[0-9a-f]{64}$/).describe('lower-cased intent id');
+const intentId = z
+  .string()
+  .regex(/^0x[0-9a-f]{64}$/)
+  .describe('lower-cased intent id');
 
 export const txHashesSchema = z
   .object({
@@ -58,9 +61,7 @@ export const proofPayloadSchema = z
   })
   .strict();
 
-export const settlementProofSchema = z
-  .object({ intentId, proof: z.string(), verifier: z.string().nullable(), timestamp })
-  .strict();
+export const settlementProofSchema = z.object({ intentId, proof: z.string(), verifier: z.string().nullable(), timestamp }).strict();
 
 export const removedSchema = z.object({ intentId, timestamp }).strict();
 export const notFoundSchema = z.object({ intentId: z.string() }).strict();
@@ -79,18 +80,10 @@ export const mempoolStatsSchema = z
 
 export const pongSchema = z.object({ timestamp }).strict();
 
-export const ERROR_CODES = [
-  'INVALID_INTENT_ID',
-  'INVALID_PAYLOAD',
-  'UNAUTHORIZED',
-  'TOO_MANY_SUBSCRIPTIONS',
-  'RATE_LIMITED',
-] as const;
+export const ERROR_CODES = ['INVALID_INTENT_ID', 'INVALID_PAYLOAD', 'UNAUTHORIZED', 'TOO_MANY_SUBSCRIPTIONS', 'RATE_LIMITED'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export const errorSchema = z
-  .object({ event: z.string(), code: z.enum(ERROR_CODES), message: z.string() })
-  .strict();
+export const errorSchema = z.object({ event: z.string(), code: z.enum(ERROR_CODES), message: z.string() }).strict();
 
 export const ackSchema = z.union([
   z.object({ ok: z.literal(true) }).strict(),

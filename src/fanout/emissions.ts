@@ -4,11 +4,7 @@
  * The transport delivers each emission with one broadcast, so a payload is serialised once per
  * room, not once per socket.
  */
-import {
-  ALL_INTENTS_ROOM,
-  intentRoom,
-  type ServerToClientEvents,
-} from '../contract/socket.js';
+import { ALL_INTENTS_ROOM, intentRoom, type ServerToClientEvents } from '../contract/socket.js';
 import type { Diff } from '../reduce/diff.js';
 import { formatIntent, formatProof } from './format.js';
 

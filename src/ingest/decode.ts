@@ -59,7 +59,7 @@ function decodeAny(record: RawRecord): Decoded {
   const text = record.value === null ? '' : record.value.toString();
   const binarySpec = header(record.headers, 'ce_specversion');
   if (binarySpec !== undefined) {
-    let data: unknown = undefined;
+    let data: unknown;
     if (text.length > 0) {
       const parsed = parseJson(text);
       if (!parsed.ok) return { ok: false, kind: 'not_json', reason: parsed.reason };

@@ -5,14 +5,7 @@
  * `DeadLetterSink`. Fed by the simulator when no KAFKA_BROKERS is set; also handy in tests.
  */
 import type { RecordHeaders } from './decode.js';
-import type {
-  DeadLetterSink,
-  EventSource,
-  PartitionProgress,
-  ReplayProgress,
-  SourceHandlers,
-  SourceRecord,
-} from './source.js';
+import type { DeadLetterSink, EventSource, PartitionProgress, ReplayProgress, SourceHandlers, SourceRecord } from './source.js';
 
 export interface AppendInput {
   readonly key: string | Buffer | null;
@@ -48,7 +41,11 @@ export class EmbeddedLog {
     this.retain = opts.retainPerPartition ?? 20_000;
     if (!Number.isInteger(this.partitions) || this.partitions < 1) throw new RangeError('partitions must be a positive integer');
     if (!Number.isInteger(this.retain) || this.retain < 1) throw new RangeError('retainPerPartition must be a positive integer');
-    for (const t of topics) this.parts.set(t, Array.from({ length: this.partitions }, () => ({ base: 0, records: [] })));
+    for (const t of topics)
+      this.parts.set(
+        t,
+        Array.from({ length: this.partitions }, () => ({ base: 0, records: [] })),
+      );
   }
 
   get topics(): string[] {

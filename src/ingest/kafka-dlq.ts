@@ -199,7 +199,10 @@ export class KafkaDlq implements DeadLetterSink {
     const position: SourcePosition = { topic: record.topic, partition: record.partition, offset: record.offset };
     if (this.index.has(position)) {
       this.skipped++;
-      this.logger.debug({ topic: record.topic, partition: record.partition, offset: record.offset }, 'already dead-lettered; not written again');
+      this.logger.debug(
+        { topic: record.topic, partition: record.partition, offset: record.offset },
+        'already dead-lettered; not written again',
+      );
       return;
     }
     try {

@@ -37,7 +37,11 @@ export interface IngestionOverrides {
   readonly dlqRetry?: RetryOptions;
 }
 
-export async function openKafkaIngestion(config: IngestionConfig, logger: Logger, overrides: IngestionOverrides = {}): Promise<KafkaIngestion> {
+export async function openKafkaIngestion(
+  config: IngestionConfig,
+  logger: Logger,
+  overrides: IngestionOverrides = {},
+): Promise<KafkaIngestion> {
   const kafka = createKafka(config, logger);
   const base = kafkaSourceOptionsFromConfig(config, kafka, logger);
   const source = new KafkaSource({ ...base, ...overrides.source });

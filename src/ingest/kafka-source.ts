@@ -384,7 +384,10 @@ export class KafkaSource implements EventSource {
         await handlers.onBatch({ topic, partition, records: chunk.map((m) => toSourceRecord(topic, partition, m)) });
       } catch (err) {
         // A dead letter that could not be written names its record: the ones before it were applied.
-        const stuck = err instanceof DeadLetterWriteError && err.record.topic === topic && err.record.partition === partition ? err.record.offset : chunk[0]!.offset;
+        const stuck =
+          err instanceof DeadLetterWriteError && err.record.topic === topic && err.record.partition === partition
+            ? err.record.offset
+            : chunk[0]!.offset;
         const applied = chunk.filter((m) => BigInt(m.offset) < BigInt(stuck));
         if (applied.length > 0) {
           resolveOffset(applied[applied.length - 1]!.offset);

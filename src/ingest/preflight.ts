@@ -76,7 +76,8 @@ export function describe(err: unknown): string {
   for (let i = 0; i < 5; i++) {
     const code = (e as { code?: unknown } | null)?.code;
     if (typeof code === 'string' && CODES[code] !== undefined) return CODES[code];
-    const cause = (e as { cause?: unknown; originalError?: unknown } | null)?.cause ?? (e as { originalError?: unknown } | null)?.originalError;
+    const cause =
+      (e as { cause?: unknown; originalError?: unknown } | null)?.cause ?? (e as { originalError?: unknown } | null)?.originalError;
     if (cause === undefined || cause === null) break;
     e = cause;
   }

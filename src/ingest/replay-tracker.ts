@@ -31,6 +31,7 @@ export class ReplayTracker {
         partition: r.partition,
         start: r.low,
         position: r.low,
+        // biome-ignore lint/complexity/useMathMinMax: bigint offsets (Math.max takes numbers)
         target: r.high < r.low ? r.low : r.high,
         high: r.high,
       });

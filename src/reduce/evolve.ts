@@ -13,14 +13,7 @@
 import type { EventOf, IntentEvent } from '../contract/events.js';
 import type { Diff, SettlementProof } from './diff.js';
 import { eventKey, MAX_REMEMBERED_EVENTS, remember } from './dedup.js';
-import {
-  DIFF_FIELDS,
-  EMPTY_TX_HASHES,
-  type DiffField,
-  type IntentState,
-  type Projection,
-  type TxHashKey,
-} from './projection.js';
+import { DIFF_FIELDS, EMPTY_TX_HASHES, type DiffField, type IntentState, type Projection, type TxHashKey } from './projection.js';
 import {
   assertNever,
   htlcRank,
@@ -102,8 +95,7 @@ export function evolve(state: IntentState | undefined, event: IntentEvent): Evol
 
   const next: Projection = draft;
   const nextState: IntentState = { kind: 'live', projection: next, removedAt };
-  const proof =
-    next.proofStatus !== previous.proofStatus ? { from: previous.proofStatus, to: next.proofStatus } : null;
+  const proof = next.proofStatus !== previous.proofStatus ? { from: previous.proofStatus, to: next.proofStatus } : null;
   const fields = changedFields(previous, next, live === undefined);
   if (live === undefined) {
     return { state: nextState, diff: { kind: 'created', intentId: next.intentId, projection: next, proof, settlement, fields } };
@@ -226,7 +218,16 @@ const toStatus = (d: Draft, target: InternalStatus): Relation => advance(d, STAT
 const toProof = (d: Draft, target: ProofStatus): Relation => advance(d, PROOF, target);
 const toHtlc = (d: Draft, target: HtlcState): Relation => advance(d, HTLC, target);
 
-type NullableField = 'solver' | 'fromChain' | 'toChain' | 'amount' | 'matchedAt' | 'completedAt' | 'proofGeneratedAt' | 'error' | 'failureReason';
+type NullableField =
+  | 'solver'
+  | 'fromChain'
+  | 'toChain'
+  | 'amount'
+  | 'matchedAt'
+  | 'completedAt'
+  | 'proofGeneratedAt'
+  | 'error'
+  | 'failureReason';
 
 /** Sets a field, or on a stale event only fills it in when still unset. */
 function set<K extends NullableField>(d: Draft, field: K, value: NonNullable<Draft[K]>, rel: Relation): void {

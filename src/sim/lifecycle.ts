@@ -181,7 +181,10 @@ export function generateLifecycle(rng: Rng, startMs: number, opts: LifecycleOpti
   }
   function sorted(): SimEvent[] {
     // stable: equal times keep publication order
-    return events.map((e, i) => ({ e, i })).sort((a, b) => a.e.at - b.e.at || a.i - b.i).map(({ e }) => e);
+    return events
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => a.e.at - b.e.at || a.i - b.i)
+      .map(({ e }) => e);
   }
 }
 

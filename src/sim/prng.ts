@@ -1,10 +1,8 @@
 /**
  * A small seeded PRNG (mulberry32) and helpers, so simulated traffic is reproducible from a seed.
  */
-export interface Rng {
-  /** uniform in [0, 1) */
-  (): number;
-}
+/** uniform in [0, 1) */
+export type Rng = () => number;
 
 export function createRng(seed: number): Rng {
   let a = seed >>> 0;
@@ -47,7 +45,10 @@ export function weighted<K extends string>(rng: Rng, weights: Readonly<Record<K,
 
 export function hex(rng: Rng, digits: number): string {
   let s = '';
-  while (s.length < digits) s += Math.floor(rng() * 0x100000000).toString(16).padStart(8, '0');
+  while (s.length < digits)
+    s += Math.floor(rng() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
   return s.slice(0, digits);
 }
 

@@ -98,10 +98,18 @@ export class SocketHandlers {
       if (CLIENT_EVENTS.has(event)) next();
     });
 
-    socket.on('subscribe:intent', (...args: unknown[]) => this.guarded(state, 'subscribe:intent', args, (rest, ack) => this.subscribeIntent(state, rest, ack)));
-    socket.on('unsubscribe:intent', (...args: unknown[]) => this.guarded(state, 'unsubscribe:intent', args, (rest, ack) => this.unsubscribeIntent(state, rest, ack)));
-    socket.on('subscribe:all', (...args: unknown[]) => this.guarded(state, 'subscribe:all', args, (_rest, ack) => this.subscribeAll(state, ack)));
-    socket.on('unsubscribe:all', (...args: unknown[]) => this.guarded(state, 'unsubscribe:all', args, (_rest, ack) => this.unsubscribeAll(state, ack)));
+    socket.on('subscribe:intent', (...args: unknown[]) =>
+      this.guarded(state, 'subscribe:intent', args, (rest, ack) => this.subscribeIntent(state, rest, ack)),
+    );
+    socket.on('unsubscribe:intent', (...args: unknown[]) =>
+      this.guarded(state, 'unsubscribe:intent', args, (rest, ack) => this.unsubscribeIntent(state, rest, ack)),
+    );
+    socket.on('subscribe:all', (...args: unknown[]) =>
+      this.guarded(state, 'subscribe:all', args, (_rest, ack) => this.subscribeAll(state, ack)),
+    );
+    socket.on('unsubscribe:all', (...args: unknown[]) =>
+      this.guarded(state, 'unsubscribe:all', args, (_rest, ack) => this.unsubscribeAll(state, ack)),
+    );
     socket.on('ping', (...args: unknown[]) =>
       this.guarded(state, 'ping', args, (_rest, ack) => {
         socket.emit('pong', { timestamp: this.deps.clock() });
@@ -139,11 +147,20 @@ export class SocketHandlers {
 
   private subscribeIntent(state: SocketState, args: readonly unknown[], ack: AckCallback | null): void {
     const parsed = parseIntentId(args[0]);
-    if (!parsed.ok) return this.refuse(state, 'subscribe:intent', parsed.refusal, ack);
+    if (!parsed.ok) {
+      this.refuse(state, 'subscribe:intent', parsed.refusal, ack);
+      return;
+    }
     const id = parsed.value;
     if (!state.intents.has(id) && state.intents.size >= this.deps.config.MAX_SUBSCRIPTIONS_PER_SOCKET) {
       const max = this.deps.config.MAX_SUBSCRIPTIONS_PER_SOCKET;
-      return this.refuse(state, 'subscribe:intent', { code: 'TOO_MANY_SUBSCRIPTIONS', message: `at most ${max} intent subscriptions per connection` }, ack);
+      this.refuse(
+        state,
+        'subscribe:intent',
+        { code: 'TOO_MANY_SUBSCRIPTIONS', message: `at most ${max} intent subscriptions per connection` },
+        ack,
+      );
+      return;
     }
     state.intents.add(id);
     this.whenLive(state, () => {
@@ -158,7 +175,10 @@ export class SocketHandlers {
 
   private unsubscribeIntent(state: SocketState, args: readonly unknown[], ack: AckCallback | null): void {
     const parsed = parseIntentId(args[0]);
-    if (!parsed.ok) return this.refuse(state, 'unsubscribe:intent', parsed.refusal, ack);
+    if (!parsed.ok) {
+      this.refuse(state, 'unsubscribe:intent', parsed.refusal, ack);
+      return;
+    }
     const id = parsed.value;
     state.intents.delete(id);
     this.whenLive(state, () => {
@@ -169,7 +189,10 @@ export class SocketHandlers {
 
   private subscribeAll(state: SocketState, ack: AckCallback | null): void {
     const refused = checkAdminToken(this.deps.config.ADMIN_TOKEN, state.socket.handshake.auth);
-    if (refused !== null) return this.refuse(state, 'subscribe:all', refused, ack);
+    if (refused !== null) {
+      this.refuse(state, 'subscribe:all', refused, ack);
+      return;
+    }
     this.whenLive(state, () => {
       void state.socket.join(ALL_INTENTS_ROOM);
       state.socket.emit('mempool:stats', this.deps.store.stats());

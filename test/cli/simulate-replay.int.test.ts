@@ -25,7 +25,22 @@ describe('simulate → serve → replay', () => {
     };
     const INTENTS = 60;
     const sim = await runCli(
-      ['simulate', '--intents', String(INTENTS), '--rate', '5000', '--time-scale', '0.002', '--duplicates', '0.1', '--malformed', '0.05', '--seed', '11', '--json'],
+      [
+        'simulate',
+        '--intents',
+        String(INTENTS),
+        '--rate',
+        '5000',
+        '--time-scale',
+        '0.002',
+        '--duplicates',
+        '0.1',
+        '--malformed',
+        '0.05',
+        '--seed',
+        '11',
+        '--json',
+      ],
       env,
       { timeoutMs: 90_000 },
     );
@@ -82,7 +97,9 @@ describe('simulate → serve → replay', () => {
     // the human summary says the same
     const text = await runCli(['replay'], env, { timeoutMs: 60_000 });
     expect(text.code).toBe(0);
-    expect(text.stdout).toContain(`intents: ${live['total']} (submitted ${live['submitted']}, matched ${live['matched']}, executing ${live['executing']}, completed ${live['completed']}, failed ${live['failed']}, cancelled ${live['cancelled']})`);
+    expect(text.stdout).toContain(
+      `intents: ${live['total']} (submitted ${live['submitted']}, matched ${live['matched']}, executing ${live['executing']}, completed ${live['completed']}, failed ${live['failed']}, cancelled ${live['cancelled']})`,
+    );
     expect(text.stdout).toContain(`dead letters: ${produced.malformed}`);
   });
 });

@@ -122,7 +122,14 @@ describe('embedded source', () => {
     const log = new EmbeddedLog([TOPICS.lifecycle, TOPICS.proofs]);
     const scheduler = new Scheduler({ seed: 8, startMs: T0, rate: 100, maxIntents: 30 });
     let now = T0 + 3000;
-    const producer = new Producer({ scheduler, sink: embeddedSink(log, TOPICS), seed: 8, duplicates: 0.2, malformed: 0.1, clock: () => now });
+    const producer = new Producer({
+      scheduler,
+      sink: embeddedSink(log, TOPICS),
+      seed: 8,
+      duplicates: 0.2,
+      malformed: 0.1,
+      clock: () => now,
+    });
     await producer.step();
     const history = log.size;
     expect(history).toBeGreaterThan(100);
@@ -168,7 +175,8 @@ describe('embedded source', () => {
       once.apply(d.event);
     }
     expect(summary.duplicates).toBeGreaterThan(0);
-    const formatted = (st: ProjectionStore) => [...st.projections()].map((p) => formatIntent(p, 0)).sort((a, b) => a.intentId.localeCompare(b.intentId));
+    const formatted = (st: ProjectionStore) =>
+      [...st.projections()].map((p) => formatIntent(p, 0)).sort((a, b) => a.intentId.localeCompare(b.intentId));
     expect(formatted(pipeline.store)).toEqual(formatted(once));
     // per partition, offsets arrive in order
     for (const b of delivered.batches) {

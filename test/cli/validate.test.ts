@@ -21,7 +21,7 @@ function file(content: string): string {
 describe('validate', () => {
   it('reports each bad line by number with the reason, and exits 1', async () => {
     const f = file(
-      [
+      `${[
         good('intent.submitted', { fromChain: 1, toChain: 10, amount: '1000' }),
         '{"eventId": "x", "type": "intent.matched"', // truncated JSON
         good('intent.matched', { solver: '0xsolver' }),
@@ -29,7 +29,7 @@ describe('validate', () => {
         JSON.stringify({ eventId: 'e9', type: 'intent.teleported', intentId: ID, occurredAt: '2026-11-27T10:15:30Z', data: {} }),
         good('intent.submitted', { fromChain: 1, toChain: 10, amount: 'lots' }, 2),
         JSON.stringify({ specversion: '1.0', id: 'ce-1', type: 'proof.verified', subject: ID, time: '2026-11-27T10:15:31Z' }),
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     const r = await runCli(['validate', f]);
     expect(r.code).toBe(1);

@@ -38,7 +38,11 @@ describe('dashboard', () => {
 
   beforeAll(async () => {
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', SIMULATOR_RATE: '60', STATS_INTERVAL_MS: '200', LOG_LEVEL: 'silent' });
-    app = await startApp({ config, logger: createLogger('silent', { pretty: false }), simulator: { seed: 42, timeScale: 0.05, warmupMs: 5000 } });
+    app = await startApp({
+      config,
+      logger: createLogger('silent', { pretty: false }),
+      simulator: { seed: 42, timeScale: 0.05, warmupMs: 5000 },
+    });
     await app.service.caughtUp;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -52,7 +56,7 @@ describe('dashboard', () => {
   it('shows the stats, the connection state and a live table that updates as events arrive', async () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    const response = await page.goto(app.service.url + '/');
+    const response = await page.goto(`${app.service.url}/`);
     expect(response?.status()).toBe(200);
     await expect.poll(() => page.title()).toContain('intent-projector');
 
@@ -69,15 +73,25 @@ describe('dashboard', () => {
     expect(intentId).toMatch(/^0x[0-9a-f]{64}$/);
     await expect.poll(async () => (await row.locator('[data-field="route"]').textContent()) ?? '').toContain('→');
     const status = await row.getAttribute('data-status');
-    expect(['proofs_pending', 'proofs_verified', 'matched', 'waiting_for_source_lock', 'executing', 'completed', 'failed', 'cancelled', 'removed']).toContain(status);
+    expect([
+      'proofs_pending',
+      'proofs_verified',
+      'matched',
+      'waiting_for_source_lock',
+      'executing',
+      'completed',
+      'failed',
+      'cancelled',
+      'removed',
+    ]).toContain(status);
 
     // events per second is computed from what arrives
-    await expect.poll(async () => Number(await page.getByTestId('events-per-second').textContent()), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number(await page.getByTestId('events-per-second').textContent()), { timeout: 10_000 })
+      .toBeGreaterThan(0);
 
     // the page keeps updating: the counts change and some intent moves through several statuses
-    await expect
-      .poll(async () => JSON.stringify(await statsOnPage(page)), { timeout: 15_000 })
-      .not.toBe(JSON.stringify(first));
+    await expect.poll(async () => JSON.stringify(await statsOnPage(page)), { timeout: 15_000 }).not.toBe(JSON.stringify(first));
     await expect
       .poll(
         async () => {

@@ -85,13 +85,23 @@ describe('emissionsFor', () => {
   });
 
   it('updated without an internal status change: intent:status only', () => {
-    const out = emissionsOfLast(new ProjectionStore(), submitted(), ev('intent.matched', 1, { solver: 'S' }), ev('intent.source_lock_requested', 2));
+    const out = emissionsOfLast(
+      new ProjectionStore(),
+      submitted(),
+      ev('intent.matched', 1, { solver: 'S' }),
+      ev('intent.source_lock_requested', 2),
+    );
     expect(shape(out)).toEqual([['intent:status', [ROOM]]]);
     expect(out[0]!.payload).toMatchObject({ status: 'waiting_for_source_lock', htlcState: 'awaiting_source_lock', version: 3 });
   });
 
   it('internal status change: intent:status and intent:status_changed with oldStatus, the internal enum before', () => {
-    const out = emissionsOfLast(new ProjectionStore(), submitted(), ev('intent.matched', 1, { solver: 'S' }), ev('intent.source_locked', 2, { txHash: '0x1' }));
+    const out = emissionsOfLast(
+      new ProjectionStore(),
+      submitted(),
+      ev('intent.matched', 1, { solver: 'S' }),
+      ev('intent.source_locked', 2, { txHash: '0x1' }),
+    );
     expect(shape(out)).toEqual([
       ['intent:status', [ROOM]],
       ['intent:status_changed', [ALL_INTENTS_ROOM]],
@@ -111,7 +121,12 @@ describe('emissionsFor', () => {
   });
 
   it('proof status change: intent:status, intent:proof to the room, intent:proof_changed to all', () => {
-    const out = emissionsOfLast(new ProjectionStore(), submitted(), ev('proof.generating', 1), ev('proof.generated', 3, { proofGeneratedAt: at(2) }));
+    const out = emissionsOfLast(
+      new ProjectionStore(),
+      submitted(),
+      ev('proof.generating', 1),
+      ev('proof.generated', 3, { proofGeneratedAt: at(2) }),
+    );
     expect(shape(out)).toEqual([
       ['intent:status', [ROOM]],
       ['intent:proof', [ROOM]],

@@ -54,7 +54,11 @@ if (skipReason !== null) console.warn(`[broker-restart] skipped: a dedicated loc
 
 function runScript(name: 'start.sh' | 'stop.sh', env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [path.join(SCRIPTS, name)], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('bash', [path.join(SCRIPTS, name)], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
@@ -90,7 +94,13 @@ async function dedicatedBroker(): Promise<DedicatedBroker> {
 }
 
 function clientFor(brokers: string[], id: string): KafkaClient {
-  return new Kafka({ clientId: id, brokers, logLevel: logLevel.NOTHING, connectionTimeout: 2000, retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000 } });
+  return new Kafka({
+    clientId: id,
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000 },
+  });
 }
 
 /** Sends one chunk at a time, in order, retrying a failed chunk until it is written. */
@@ -154,7 +164,10 @@ describe('broker restart', () => {
       const admin = clientFor(broker.brokers, 'restart-admin').admin();
       await admin.connect();
       const topics = await createTestTopics('restart', 4, async (names, partitions) => {
-        await admin.createTopics({ waitForLeaders: true, topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+        });
       });
       await admin.disconnect();
 
@@ -185,7 +198,10 @@ describe('broker restart', () => {
       let sent = 0;
       let brokerIsDown!: () => void;
       const down = new Promise<void>((r) => (brokerIsDown = r));
-      const production = produceThroughOutage(producer, topics, liveEvents, (n) => (sent = n), { at: Math.floor((liveEvents.length * 2) / 3), until: down });
+      const production = produceThroughOutage(producer, topics, liveEvents, (n) => (sent = n), {
+        at: Math.floor((liveEvents.length * 2) / 3),
+        until: down,
+      });
 
       // stop the broker a third of the way in, while production goes on
       await eventually(() => sent >= liveEvents.length / 3, 20_000, 'a third of the live events to be produced');
@@ -193,7 +209,11 @@ describe('broker restart', () => {
       await broker.stop(true);
       brokerIsDown(); // the last third is produced across the outage
       const stoppedAt = Date.now();
-      await eventually(() => /broker unreachable/.test(node.service.readiness().reason ?? ''), 15_000, 'the service to report the broker unreachable');
+      await eventually(
+        () => /broker unreachable/.test(node.service.readiness().reason ?? ''),
+        15_000,
+        'the service to report the broker unreachable',
+      );
       const readyz = await fetch(`${node.service.url}/readyz`);
       expect(readyz.status).toBe(503);
       const noticedAfterMs = Date.now() - stoppedAt;
@@ -220,15 +240,27 @@ describe('broker restart', () => {
       // every live intent's changes reached the client once each, in order: versions 1..final
       const store = node.service.pipeline.store;
       await eventually(
-        () => live.intentIds.every((id) => (store.get(id) === undefined ? watcher.of('intent:removed').some((r) => r['intentId'] === id) : lastVersion(watcher, id) === store.get(id)!.version)),
+        () =>
+          live.intentIds.every((id) =>
+            store.get(id) === undefined
+              ? watcher.of('intent:removed').some((r) => r['intentId'] === id)
+              : lastVersion(watcher, id) === store.get(id)!.version,
+          ),
         10_000,
         'the last emissions to arrive',
       );
       for (const id of live.intentIds) {
-        const versions = watcher.of('intent:status').filter((s) => s['intentId'] === id).map((s) => s['version']);
+        const versions = watcher
+          .of('intent:status')
+          .filter((s) => s['intentId'] === id)
+          .map((s) => s['version']);
         const final = store.get(id);
         if (final !== undefined) expect(versions, id).toEqual(Array.from({ length: final.version }, (_, k) => k + 1));
-        else expect(watcher.of('intent:removed').filter((r) => r['intentId'] === id), id).toHaveLength(1);
+        else
+          expect(
+            watcher.of('intent:removed').filter((r) => r['intentId'] === id),
+            id,
+          ).toHaveLength(1);
       }
       const created = watcher.of('intent:new').map((x) => String(x['intentId']));
       expect(created.sort()).toEqual([...live.intentIds].sort());
@@ -240,12 +272,23 @@ describe('broker restart', () => {
         const a = clientFor(broker.brokers, 'restart-ends').admin();
         await a.connect();
         try {
-          return (await Promise.all([topics.lifecycle, topics.proofs].map(async (t) => (await a.fetchTopicOffsets(t)).map((o) => `${t}/${o.partition}@${o.high}`)))).flat();
+          return (
+            await Promise.all(
+              [topics.lifecycle, topics.proofs].map(async (t) =>
+                (await a.fetchTopicOffsets(t)).map((o) => `${t}/${o.partition}@${o.high}`),
+              ),
+            )
+          ).flat();
         } finally {
           await a.disconnect();
         }
       })();
-      expect(node.service.progress().partitions.map((p) => `${p.topic}/${p.partition}@${p.position}`).sort()).toEqual(ends.sort());
+      expect(
+        node.service
+          .progress()
+          .partitions.map((p) => `${p.topic}/${p.partition}@${p.position}`)
+          .sort(),
+      ).toEqual(ends.sort());
       // ...and every record (re-sends included) was handed to the pipeline exactly once
       const written = ends.reduce((n, e) => n + Number(e.split('@')[1]), 0);
       expect(node.service.pipeline.records).toBe(written);

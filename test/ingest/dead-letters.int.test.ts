@@ -86,7 +86,13 @@ describe('dead letters', () => {
   it('writes undecodable records to the DLQ topic with their key, value, headers and dlq.* headers, and goes on', async () => {
     const topics = await createTestTopics('poison', 2);
     const badJson = '{"eventId": "e-1", "type": "intent.matched", ';
-    const unknownType = json({ eventId: 'e-2', type: 'intent.teleported', intentId: A, occurredAt: new Date(T0 + 2).toISOString(), data: {} });
+    const unknownType = json({
+      eventId: 'e-2',
+      type: 'intent.teleported',
+      intentId: A,
+      occurredAt: new Date(T0 + 2).toISOString(),
+      data: {},
+    });
     const invalidField = json({
       ...wireEvent('intent.submitted', { intentId: B, at: T0 + 3, data: { fromChain: 1, toChain: 10, amount: '5' } }),
       data: { fromChain: -1, toChain: 10, amount: '5' },
@@ -97,7 +103,10 @@ describe('dead letters', () => {
       { key: A, value: unknownType, headers: { 'trace-id': 't-2', 'content-type': 'application/json' } }, // 2
       { key: B, value: invalidField }, // 3
       { key: A, value: json(wireEvent('intent.matched', { intentId: A, at: T0 + 4, data: { solver: '0xsolver' } })) }, // 4
-      { key: B, value: json(wireEvent('intent.submitted', { intentId: B, at: T0 + 5, data: { fromChain: 56, toChain: 137, amount: '7' } })) }, // 5
+      {
+        key: B,
+        value: json(wireEvent('intent.submitted', { intentId: B, at: T0 + 5, data: { fromChain: 56, toChain: 137, amount: '7' } })),
+      }, // 5
     ]);
 
     const p = await (async () => {
@@ -122,7 +131,11 @@ describe('dead letters', () => {
       { key: A, value: json(wireEvent('intent.source_lock_requested', { intentId: A, at: T0 + 6 })) }, // 8
     ]);
     await eventually(() => p.pipeline.store.get(A)?.htlcState === 'awaiting_source_lock', 10_000, 'the record after the live poison');
-    expect(p.recorder.emissions.some((e) => e.event === 'intent:status' && e.payload.intentId === A && e.payload.status === 'waiting_for_source_lock')).toBe(true);
+    expect(
+      p.recorder.emissions.some(
+        (e) => e.event === 'intent:status' && e.payload.intentId === A && e.payload.status === 'waiting_for_source_lock',
+      ),
+    ).toBe(true);
 
     expect(p.pipeline.store.get(A)?.proofStatus).toBe('pending');
     const dead = await readTopic(kafka('dlq-reader'), topics.dlq, 5);
@@ -137,15 +150,27 @@ describe('dead letters', () => {
     expect(dead[1]).toMatchObject({
       key: A,
       value: unknownType,
-      headers: { 'trace-id': 't-2', 'content-type': 'application/json', ...source('2'), [DLQ_HEADERS.reason]: 'unknown event type "intent.teleported"' },
+      headers: {
+        'trace-id': 't-2',
+        'content-type': 'application/json',
+        ...source('2'),
+        [DLQ_HEADERS.reason]: 'unknown event type "intent.teleported"',
+      },
     });
     expect(dead[2]).toMatchObject({ key: B, value: invalidField, headers: source('3') });
     expect(dead[2]!.headers[DLQ_HEADERS.reason]).toMatch(/^data\.fromChain: /);
-    expect(dead[3]).toMatchObject({ key: A, value: null, headers: { 'trace-id': 't-4', ...source('6'), [DLQ_HEADERS.reason]: 'value is empty' } });
+    expect(dead[3]).toMatchObject({
+      key: A,
+      value: null,
+      headers: { 'trace-id': 't-4', ...source('6'), [DLQ_HEADERS.reason]: 'value is empty' },
+    });
     expect(dead[4]).toMatchObject({
       key: A,
       value: wrongTopic,
-      headers: { ...source('7'), [DLQ_HEADERS.reason]: 'type "proof.verified" does not belong on the lifecycle topic, which carries intent.* events' },
+      headers: {
+        ...source('7'),
+        [DLQ_HEADERS.reason]: 'type "proof.verified" does not belong on the lifecycle topic, which carries intent.* events',
+      },
     });
   });
 
@@ -186,13 +211,27 @@ describe('dead letters', () => {
     await seed.send({
       topic: topics.dlq,
       acks: -1,
-      messages: [{ key: 'x', value: 'foreign', headers: { [DLQ_HEADERS.topic]: 'someone-elses.topic', [DLQ_HEADERS.partition]: '0', [DLQ_HEADERS.offset]: '1', [DLQ_HEADERS.reason]: 'x' } }],
+      messages: [
+        {
+          key: 'x',
+          value: 'foreign',
+          headers: {
+            [DLQ_HEADERS.topic]: 'someone-elses.topic',
+            [DLQ_HEADERS.partition]: '0',
+            [DLQ_HEADERS.offset]: '1',
+            [DLQ_HEADERS.reason]: 'x',
+          },
+        },
+      ],
     });
     await seed.disconnect();
     await produceTo(topics, [
       { key: A, value: submitted(A, T0) }, // 0
       { key: A, value: 'not json' }, // 1
-      { key: A, value: json({ eventId: 'e-2', type: 'intent.teleported', intentId: A, occurredAt: new Date(T0 + 1).toISOString(), data: {} }) }, // 2
+      {
+        key: A,
+        value: json({ eventId: 'e-2', type: 'intent.teleported', intentId: A, occurredAt: new Date(T0 + 1).toISOString(), data: {} }),
+      }, // 2
       { key: A, value: matched(A, T0 + 2) }, // 3
     ]);
 
@@ -272,7 +311,14 @@ describe('dead letters', () => {
     const sources = dead.map((d) => `${d.headers[DLQ_HEADERS.topic]}/${d.headers[DLQ_HEADERS.partition]}/${d.headers[DLQ_HEADERS.offset]}`);
     expect(new Set(sources).size).toBe(6);
     expect(sources.sort()).toEqual(
-      [`${topics.lifecycle}/0/1`, `${topics.lifecycle}/0/2`, `${topics.lifecycle}/0/3`, `${topics.lifecycle}/1/1`, `${topics.lifecycle}/1/2`, `${topics.proofs}/1/0`].sort(),
+      [
+        `${topics.lifecycle}/0/1`,
+        `${topics.lifecycle}/0/2`,
+        `${topics.lifecycle}/0/3`,
+        `${topics.lifecycle}/1/1`,
+        `${topics.lifecycle}/1/2`,
+        `${topics.proofs}/1/0`,
+      ].sort(),
     );
   });
 });

@@ -87,16 +87,20 @@ describe('decodeRecord: the three forms of one event', () => {
 
   it('binary mode accepts string and array header values too', () => {
     const r = binary(submitted);
-    const headers = Object.fromEntries(
-      Object.entries(r.headers ?? {}).map(([k, v], i) => [k, i % 2 === 0 ? String(v) : [v as Buffer]]),
-    );
+    const headers = Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v], i) => [k, i % 2 === 0 ? String(v) : [v as Buffer]]));
     expect(decodeRecord({ value: r.value, headers })).toEqual(decodeRecord(canonical(submitted)));
   });
 
   it('binary mode with no value decodes an event without data', () => {
     const e: IntentEventInput = { eventId: 'e1', type: 'proof.requested', intentId: LOWER_ID, occurredAt: '2026-11-27T10:00:00Z' };
     const d = ok(decodeRecord(binary(e)));
-    expect(d).toEqual({ eventId: 'e1', type: 'proof.requested', intentId: LOWER_ID, occurredAt: Date.parse('2026-11-27T10:00:00Z'), data: {} });
+    expect(d).toEqual({
+      eventId: 'e1',
+      type: 'proof.requested',
+      intentId: LOWER_ID,
+      occurredAt: Date.parse('2026-11-27T10:00:00Z'),
+      data: {},
+    });
     expect(decodeRecord({ value: Buffer.alloc(0), headers: binary(e).headers })).toEqual(decodeRecord(binary(e)));
   });
 
@@ -112,7 +116,13 @@ describe('decodeRecord: the three forms of one event', () => {
   it('proof.generated: data.proofGeneratedAt becomes epoch ms', () => {
     const e = ok(
       decodeRecord(
-        canonical({ eventId: 'g', type: 'proof.generated', intentId: LOWER_ID, occurredAt: '2026-11-27T10:00:05Z', data: { proofGeneratedAt: '2026-11-27T10:00:04.500Z' } }),
+        canonical({
+          eventId: 'g',
+          type: 'proof.generated',
+          intentId: LOWER_ID,
+          occurredAt: '2026-11-27T10:00:05Z',
+          data: { proofGeneratedAt: '2026-11-27T10:00:04.500Z' },
+        }),
       ),
     );
     expect(e.type === 'proof.generated' && e.data.proofGeneratedAt).toBe(Date.parse('2026-11-27T10:00:04.500Z'));
@@ -199,7 +209,15 @@ describe('decodeRecord: failures name what is wrong', () => {
 
   it('data.side of a refund must be source or destination', () => {
     const f = failure(
-      decodeRecord(canonical({ eventId: 'r', type: 'intent.refunded', intentId: LOWER_ID, occurredAt: '2026-11-27T10:00:00Z', data: { side: 'both', txHash: '0x1' } })),
+      decodeRecord(
+        canonical({
+          eventId: 'r',
+          type: 'intent.refunded',
+          intentId: LOWER_ID,
+          occurredAt: '2026-11-27T10:00:00Z',
+          data: { side: 'both', txHash: '0x1' },
+        }),
+      ),
     );
     expect(f.reason).toMatch(/^data\.side: /);
   });
@@ -246,8 +264,15 @@ describe('decodeRecord: failures name what is wrong', () => {
     const header = fc.oneof(fc.string(), fc.constant(undefined), fc.array(fc.string(), { maxLength: 2 }));
     fc.assert(
       fc.property(
-        fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v)), fc.constant(null)),
-        fc.option(fc.dictionary(fc.constantFrom('ce_specversion', 'ce_id', 'ce_type', 'ce_subject', 'ce_time', 'x'), header), { nil: undefined }),
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          fc.constant(null),
+        ),
+        fc.option(fc.dictionary(fc.constantFrom('ce_specversion', 'ce_id', 'ce_type', 'ce_subject', 'ce_time', 'x'), header), {
+          nil: undefined,
+        }),
         (value, headers) => {
           const d = decodeRecord({ value, headers });
           expect(typeof d.ok).toBe('boolean');

@@ -58,7 +58,14 @@ describe('kafkajs → pino logs', () => {
 
 describe('dead-letter headers', () => {
   it('keeps the original headers and adds where the record came from and why', () => {
-    const record = { topic: 'intents.lifecycle', partition: 3, offset: '42', key: null, value: null, headers: { trace: Buffer.from('t'), [DLQ_HEADERS.reason]: 'old' } };
+    const record = {
+      topic: 'intents.lifecycle',
+      partition: 3,
+      offset: '42',
+      key: null,
+      value: null,
+      headers: { trace: Buffer.from('t'), [DLQ_HEADERS.reason]: 'old' },
+    };
     expect(deadLetterHeaders(record, 'value is empty')).toEqual({
       trace: Buffer.from('t'),
       'dlq.source.topic': 'intents.lifecycle',

@@ -127,7 +127,8 @@ describe('Kafka replay', () => {
     const joined = new Promise<void>((resolve) => c.on(c.events.GROUP_JOIN, () => resolve()));
     await c.run({ autoCommit: false, eachBatch: async () => undefined });
     await joined;
-    const sorted = (xs: { partition: number; offset: string }[]): string[] => [...xs].sort((a, b) => a.partition - b.partition).map((x) => x.offset);
+    const sorted = (xs: { partition: number; offset: string }[]): string[] =>
+      [...xs].sort((a, b) => a.partition - b.partition).map((x) => x.offset);
     const want = ends.map((t) => sorted(t.offsets.map((o) => ({ partition: o.partition, offset: o.high }))));
     const commits = ends.flatMap(({ topic, offsets }) => offsets.map((o) => ({ topic, partition: o.partition, offset: o.high })));
     let committed: string[][] = [];

@@ -27,7 +27,15 @@ afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.stop()));
 });
 
-const INTENT_EVENTS = new Set(['intent:new', 'intent:status', 'intent:status_changed', 'intent:proof', 'intent:proof_changed', 'intent:settlement_proof', 'intent:removed']);
+const INTENT_EVENTS = new Set([
+  'intent:new',
+  'intent:status',
+  'intent:status_changed',
+  'intent:proof',
+  'intent:proof_changed',
+  'intent:settlement_proof',
+  'intent:removed',
+]);
 
 describe('service instances on Kafka', () => {
   it('two nodes replay the same history silently, then both emit every live event in order and hold identical projections', async () => {
@@ -64,7 +72,12 @@ describe('service instances on Kafka', () => {
     for (const w of watchers) {
       const forHistory = w.received.filter((r) => INTENT_EVENTS.has(r.event) && historyIds.has(String(r.payload['intentId'])));
       expect(forHistory).toEqual([]);
-      expect(w.of('intent:not_found').map((x) => x['intentId']).sort()).toEqual([...live.intentIds].sort());
+      expect(
+        w
+          .of('intent:not_found')
+          .map((x) => x['intentId'])
+          .sort(),
+      ).toEqual([...live.intentIds].sort());
     }
 
     // live events reach both nodes' clients
@@ -100,16 +113,27 @@ describe('service instances on Kafka', () => {
         'every intent:status to arrive',
       );
       for (const id of live.intentIds) {
-        const versions = w.of('intent:status').filter((s) => s['intentId'] === id).map((s) => s['version']);
+        const versions = w
+          .of('intent:status')
+          .filter((s) => s['intentId'] === id)
+          .map((s) => s['version']);
         const final = store.get(id);
         if (final !== undefined) expect(versions).toEqual(Array.from({ length: final.version }, (_, k) => k + 1));
         else expect(w.of('intent:removed').filter((r) => r['intentId'] === id)).toHaveLength(1);
       }
-      expect(w.of('intent:new').map((x) => x['intentId']).sort()).toEqual([...live.intentIds].sort());
+      expect(
+        w
+          .of('intent:new')
+          .map((x) => x['intentId'])
+          .sort(),
+      ).toEqual([...live.intentIds].sort());
       // in order per intent: the internal status transitions are those of the lifecycle topic's
       // order (only lifecycle events move the internal status); a reordering would skip some
       for (const id of live.intentIds) {
-        const seen = w.of('intent:status_changed').filter((s) => s['intentId'] === id).map((s) => s['oldStatus']);
+        const seen = w
+          .of('intent:status_changed')
+          .filter((s) => s['intentId'] === id)
+          .map((s) => s['oldStatus']);
         expect(seen, id).toEqual(expectedTransitions.get(id) ?? []);
       }
     }
@@ -118,7 +142,9 @@ describe('service instances on Kafka', () => {
 
     // and over HTTP
     const sample = live.intentIds.find((id) => a.service.pipeline.store.get(id) !== undefined)!;
-    const [ra, rb] = await Promise.all(nodes.map((n) => fetch(`${n.service.url}/intents/${sample}`).then((r) => r.json() as Promise<Record<string, unknown>>)));
+    const [ra, rb] = await Promise.all(
+      nodes.map((n) => fetch(`${n.service.url}/intents/${sample}`).then((r) => r.json() as Promise<Record<string, unknown>>)),
+    );
     expect({ ...ra, timestamp: 0 }).toEqual({ ...rb, timestamp: 0 });
 
     // and in /metrics: records read per topic, no lag left, caught up, ready

@@ -93,7 +93,7 @@ describe('bounded memory per intent', () => {
     expect(store.get(ID)?.proofStatus).toBe('verified');
   });
 
-  it('past the bound, an event that is only a little out of order is still applied (the horizon is the forgotten events\' time)', () => {
+  it("past the bound, an event that is only a little out of order is still applied (the horizon is the forgotten events' time)", () => {
     const proofs = Array.from({ length: MAX_REMEMBERED_EVENTS + 36 }, (_, i) => settlement(1 + i));
     const lifecycle = [submitted(0), matched(50), sourceLocked(90)];
     const merged = [...lifecycle, ...proofs].sort((a, b) => a.occurredAt - b.occurredAt);
@@ -118,4 +118,3 @@ describe('bounded memory per intent', () => {
     expect(store.size).toBe(0);
   });
 });
-

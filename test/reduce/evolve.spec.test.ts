@@ -80,7 +80,12 @@ describe('every event type', () => {
       .then({
         projection: { status: 'MATCHED', solver: '0xS1', matchedAt: t(2), version: 2, updatedAt: t(2) },
         formatted: { status: 'matched', matchedAt: '2026-11-27T10:00:02.000Z' },
-        diff: { kind: 'updated', status: { from: 'SUBMITTED', to: 'MATCHED' }, proof: null, fields: ['solver', 'matchedAt', 'updatedAt', 'version'] },
+        diff: {
+          kind: 'updated',
+          status: { from: 'SUBMITTED', to: 'MATCHED' },
+          proof: null,
+          fields: ['solver', 'matchedAt', 'updatedAt', 'version'],
+        },
         emits: ['intent:status', 'intent:status_changed'],
         stats: { total: 1, submitted: 0, matched: 1 },
       });
@@ -123,7 +128,11 @@ describe('every event type', () => {
     given(submitted(1), matched(2), sourceLocked(3), destinationLocked(4))
       .when(destinationWithdrawn(5, '0xDW'))
       .then({
-        projection: { status: 'EXECUTING', htlcState: 'destination_withdrawn', txHashes: { sourceLock: '0xsl', destinationLock: '0xdl', destinationWithdraw: '0xDW' } },
+        projection: {
+          status: 'EXECUTING',
+          htlcState: 'destination_withdrawn',
+          txHashes: { sourceLock: '0xsl', destinationLock: '0xdl', destinationWithdraw: '0xDW' },
+        },
         diff: { kind: 'updated', status: null, fields: ['htlcState', 'txHashes', 'updatedAt', 'version'] },
       });
   });
@@ -138,7 +147,11 @@ describe('every event type', () => {
           completedAt: '2026-11-27T10:00:06.000Z',
           txHashes: { sourceLock: '0xsl', destinationLock: '0xdl', destinationWithdraw: '0xdw', sourceWithdraw: '0xSW' },
         },
-        diff: { kind: 'updated', status: { from: 'EXECUTING', to: 'COMPLETED' }, fields: ['htlcState', 'txHashes', 'completedAt', 'updatedAt', 'version'] },
+        diff: {
+          kind: 'updated',
+          status: { from: 'EXECUTING', to: 'COMPLETED' },
+          fields: ['htlcState', 'txHashes', 'completedAt', 'updatedAt', 'version'],
+        },
         emits: ['intent:status', 'intent:status_changed'],
         stats: { executing: 0, completed: 1 },
       });
@@ -207,7 +220,11 @@ describe('every event type', () => {
   it('proof.requested: proofStatus pending (the initial value: no proof change)', () => {
     given(submitted(1))
       .when(proofRequested(2))
-      .then({ projection: { proofStatus: 'pending', version: 2 }, diff: { kind: 'updated', proof: null, fields: ['updatedAt', 'version'] }, emits: ['intent:status'] });
+      .then({
+        projection: { proofStatus: 'pending', version: 2 },
+        diff: { kind: 'updated', proof: null, fields: ['updatedAt', 'version'] },
+        emits: ['intent:status'],
+      });
   });
 
   it('proof.generating: pending → generating, intent:proof and intent:proof_changed', () => {
@@ -263,7 +280,13 @@ describe('every event type', () => {
       .when(settlement(5, '0xPROOF', '0xVERIFIER'))
       .then({
         projection: { status: 'COMPLETED', version: 5, updatedAt: t(5) },
-        diff: { kind: 'updated', status: null, proof: null, settlement: { proof: '0xPROOF', verifier: '0xVERIFIER' }, fields: ['updatedAt', 'version'] },
+        diff: {
+          kind: 'updated',
+          status: null,
+          proof: null,
+          settlement: { proof: '0xPROOF', verifier: '0xVERIFIER' },
+          fields: ['updatedAt', 'version'],
+        },
         emits: ['intent:status', 'intent:settlement_proof'],
       });
   });
@@ -322,7 +345,10 @@ describe('monotonic: stale events fill in fields, the status stays', () => {
   it('a stale intent.matched keeps the solver already set', () => {
     given(submitted(1), matched(2, '0xS1'), sourceLocked(3))
       .when(matched(4, '0xS2'))
-      .then({ projection: { status: 'EXECUTING', solver: '0xS1', matchedAt: t(2) }, diff: { kind: 'updated', status: null, fields: ['updatedAt', 'version'] } });
+      .then({
+        projection: { status: 'EXECUTING', solver: '0xS1', matchedAt: t(2) },
+        diff: { kind: 'updated', status: null, fields: ['updatedAt', 'version'] },
+      });
   });
 
   it('intent.source_locked after destination_locked: txHash fills in, htlcState stays, status still advances', () => {
@@ -358,7 +384,10 @@ describe('monotonic: stale events fill in fields, the status stays', () => {
   it('a stale proof.generated still fills in proofGeneratedAt', () => {
     given(submitted(1), proofVerified(3))
       .when(proofGenerated(2))
-      .then({ projection: { proofStatus: 'verified', proofGeneratedAt: t(2) }, diff: { kind: 'updated', proof: null, fields: ['proofGeneratedAt', 'version'] } });
+      .then({
+        projection: { proofStatus: 'verified', proofGeneratedAt: t(2) },
+        diff: { kind: 'updated', proof: null, fields: ['proofGeneratedAt', 'version'] },
+      });
   });
 
   it('a stale proof.generated keeps the proofGeneratedAt already set', () => {
@@ -388,13 +417,19 @@ describe('same rank: the event updates its fields', () => {
   it('a second source lock with another txHash replaces it', () => {
     given(submitted(1), sourceLocked(2, '0xA'))
       .when(sourceLocked(3, '0xB'))
-      .then({ projection: { htlcState: 'source_locked', txHashes: { sourceLock: '0xB' } }, diff: { kind: 'updated', status: null, fields: ['txHashes', 'updatedAt', 'version'] } });
+      .then({
+        projection: { htlcState: 'source_locked', txHashes: { sourceLock: '0xB' } },
+        diff: { kind: 'updated', status: null, fields: ['txHashes', 'updatedAt', 'version'] },
+      });
   });
 
   it('a second proof.generated updates proofGeneratedAt', () => {
     given(submitted(1), proofGenerated(2))
       .when(proofGenerated(3))
-      .then({ projection: { proofGeneratedAt: t(3) }, diff: { kind: 'updated', proof: null, fields: ['proofGeneratedAt', 'updatedAt', 'version'] } });
+      .then({
+        projection: { proofGeneratedAt: t(3) },
+        diff: { kind: 'updated', proof: null, fields: ['proofGeneratedAt', 'updatedAt', 'version'] },
+      });
   });
 });
 
@@ -414,7 +449,10 @@ describe('a final status never changes; later events only fill in fields', () =>
   it('FAILED then intent.failed again: the first error and reason stay', () => {
     given(submitted(1), failed(2, 'E1', 'R1'))
       .when(failed(3, 'E2', 'R2'))
-      .then({ projection: { status: 'FAILED', error: 'E1', failureReason: 'R1' }, diff: { kind: 'updated', status: null, fields: ['updatedAt', 'version'] } });
+      .then({
+        projection: { status: 'FAILED', error: 'E1', failureReason: 'R1' },
+        diff: { kind: 'updated', status: null, fields: ['updatedAt', 'version'] },
+      });
   });
 
   it('CANCELLED then intent.failed: stays CANCELLED, reason kept, error fills in', () => {
@@ -427,7 +465,12 @@ describe('a final status never changes; later events only fill in fields', () =>
     given(submitted(1), sourceLocked(2), failed(3))
       .when(completed(4, '0xSW'))
       .then({
-        projection: { status: 'FAILED', completedAt: t(4), htlcState: 'source_withdrawn', txHashes: { sourceLock: '0xsl', sourceWithdraw: '0xSW' } },
+        projection: {
+          status: 'FAILED',
+          completedAt: t(4),
+          htlcState: 'source_withdrawn',
+          txHashes: { sourceLock: '0xsl', sourceWithdraw: '0xSW' },
+        },
         diff: { kind: 'updated', status: null },
         stats: { failed: 1, completed: 0 },
       });
@@ -478,7 +521,10 @@ describe('htlcState ranks (refunded is final)', () => {
     given(submitted(1), sourceLocked(2), destinationLocked(3), refunded(4, 'source', '0xRS'))
       .when(refunded(5, 'destination', '0xRD'))
       .then({
-        projection: { htlcState: 'refunded', txHashes: { sourceLock: '0xsl', destinationLock: '0xdl', sourceRefund: '0xRS', destinationRefund: '0xRD' } },
+        projection: {
+          htlcState: 'refunded',
+          txHashes: { sourceLock: '0xsl', destinationLock: '0xdl', sourceRefund: '0xRS', destinationRefund: '0xRD' },
+        },
         diff: { kind: 'updated', status: null, fields: ['txHashes', 'updatedAt', 'version'] },
       });
   });
@@ -486,13 +532,23 @@ describe('htlcState ranks (refunded is final)', () => {
   it('refunded on both sides, destination first: both txHashes fill in', () => {
     given(submitted(1), sourceLocked(2), destinationLocked(3), refunded(4, 'destination', '0xRD'))
       .when(refunded(5, 'source', '0xRS'))
-      .then({ projection: { htlcState: 'refunded', txHashes: { sourceLock: '0xsl', destinationLock: '0xdl', sourceRefund: '0xRS', destinationRefund: '0xRD' } } });
+      .then({
+        projection: {
+          htlcState: 'refunded',
+          txHashes: { sourceLock: '0xsl', destinationLock: '0xdl', sourceRefund: '0xRS', destinationRefund: '0xRD' },
+        },
+      });
   });
 
   it('after refunded, a late destination_withdrawn fills in its txHash only', () => {
     given(submitted(1), sourceLocked(2), refunded(3, 'source'))
       .when(destinationWithdrawn(4, '0xDW'))
-      .then({ projection: { htlcState: 'refunded', txHashes: { sourceLock: '0xsl', sourceRefund: '0xsource-refund', destinationWithdraw: '0xDW' } } });
+      .then({
+        projection: {
+          htlcState: 'refunded',
+          txHashes: { sourceLock: '0xsl', sourceRefund: '0xsource-refund', destinationWithdraw: '0xDW' },
+        },
+      });
   });
 
   it('a second refund of the same side keeps the first txHash', () => {
@@ -540,7 +596,10 @@ describe('idempotent: an eventId already applied changes nothing', () => {
 
   it('a duplicate right after the first delivery changes nothing (version counts it once)', () => {
     const m = matched(2);
-    given(submitted(1), m).when(m).thenNothingChanges().then({ projection: { version: 2 } });
+    given(submitted(1), m)
+      .when(m)
+      .thenNothingChanges()
+      .then({ projection: { version: 2 } });
   });
 
   it('eventIds are remembered per intent: the same id on another intent applies', () => {
@@ -555,7 +614,16 @@ describe('order-tolerant: events before intent.submitted', () => {
     given()
       .when(matched(5, '0xS'))
       .then({
-        projection: { status: 'MATCHED', solver: '0xS', fromChain: null, toChain: null, amount: null, createdAt: t(5), updatedAt: t(5), version: 1 },
+        projection: {
+          status: 'MATCHED',
+          solver: '0xS',
+          fromChain: null,
+          toChain: null,
+          amount: null,
+          createdAt: t(5),
+          updatedAt: t(5),
+          version: 1,
+        },
         formatted: { status: 'matched', fromChain: null, amount: null },
         diff: { kind: 'created', status: null, proof: null, fields: ALL_FIELDS },
         emits: ['intent:status', 'intent:new'],
@@ -630,11 +698,16 @@ describe('removal and no zombies', () => {
   const live = [submitted(1), matched(2), proofVerified(3)];
 
   it('an event at or before the removal is ignored', () => {
-    given(...live, removed(5)).when(sourceLocked(4)).thenNothingChanges().then({ projection: null, tombstones: 1 });
+    given(...live, removed(5))
+      .when(sourceLocked(4))
+      .thenNothingChanges()
+      .then({ projection: null, tombstones: 1 });
   });
 
   it('an event at exactly the removal instant is ignored', () => {
-    given(...live, removed(5)).when(proofGenerated(5)).thenNothingChanges();
+    given(...live, removed(5))
+      .when(proofGenerated(5))
+      .thenNothingChanges();
   });
 
   it('an event after the removal starts a new projection, announced with intent:new', () => {
@@ -650,18 +723,26 @@ describe('removal and no zombies', () => {
   });
 
   it('the new projection still refuses events from before the old removal', () => {
-    given(...live, removed(5), submitted(6)).when(matched(4)).thenNothingChanges();
+    given(...live, removed(5), submitted(6))
+      .when(matched(4))
+      .thenNothingChanges();
   });
 
   it('removing an unknown intent emits nothing but refuses its earlier events afterwards', () => {
-    const o = given().when(removed(5)).then({ projection: null, emits: [], tombstones: 1, stats: { total: 0 } });
+    const o = given()
+      .when(removed(5))
+      .then({ projection: null, emits: [], tombstones: 1, stats: { total: 0 } });
     expect(o.diff).toBeNull();
     given(removed(5)).when(submitted(3)).thenNothingChanges();
   });
 
   it('a second removal emits nothing and moves the cut-off to the later instant', () => {
-    given(...live, removed(5)).when(removed(8)).thenNothingChanges();
-    given(...live, removed(5), removed(8)).when(submitted(7)).thenNothingChanges();
+    given(...live, removed(5))
+      .when(removed(8))
+      .thenNothingChanges();
+    given(...live, removed(5), removed(8))
+      .when(submitted(7))
+      .thenNothingChanges();
   });
 
   it('a removal and its re-creation are two diffs: removed, then created', () => {

@@ -39,9 +39,7 @@ export interface EventOptions {
 }
 
 export function ev<T extends EventType>(type: T, at: number, data?: DataOf<T>, o: EventOptions = {}): IntentEvent {
-  return decodeEvent(
-    wireEvent(type, { intentId: o.intentId ?? ID, at: t(at), data, eventId: o.eventId }),
-  );
+  return decodeEvent(wireEvent(type, { intentId: o.intentId ?? ID, at: t(at), data, eventId: o.eventId }));
 }
 
 export const submitted = (at: number, o?: EventOptions & { fromChain?: number; toChain?: number; amount?: string }) =>
@@ -49,8 +47,7 @@ export const submitted = (at: number, o?: EventOptions & { fromChain?: number; t
 export const matched = (at: number, solver = '0xSOLVER', o?: EventOptions) => ev('intent.matched', at, { solver }, o);
 export const lockRequested = (at: number, o?: EventOptions) => ev('intent.source_lock_requested', at, undefined, o);
 export const sourceLocked = (at: number, txHash = '0xsl', o?: EventOptions) => ev('intent.source_locked', at, { txHash }, o);
-export const destinationLocked = (at: number, txHash = '0xdl', o?: EventOptions) =>
-  ev('intent.destination_locked', at, { txHash }, o);
+export const destinationLocked = (at: number, txHash = '0xdl', o?: EventOptions) => ev('intent.destination_locked', at, { txHash }, o);
 export const destinationWithdrawn = (at: number, txHash = '0xdw', o?: EventOptions) =>
   ev('intent.destination_withdrawn', at, { txHash }, o);
 export const completed = (at: number, txHash?: string, o?: EventOptions) =>

@@ -16,14 +16,7 @@ import { formatIntent } from '../../src/fanout/format.js';
 import type { Diff } from '../../src/reduce/diff.js';
 import type { Projection } from '../../src/reduce/projection.js';
 import { countStats, type MempoolStats } from '../../src/reduce/stats.js';
-import {
-  htlcRank,
-  isFinalHtlc,
-  isFinalProof,
-  isFinalStatus,
-  proofRank,
-  statusRank,
-} from '../../src/reduce/status.js';
+import { htlcRank, isFinalHtlc, isFinalProof, isFinalStatus, proofRank, statusRank } from '../../src/reduce/status.js';
 import { ProjectionStore } from '../../src/reduce/store.js';
 import {
   anyWireEventArb,
@@ -78,7 +71,14 @@ describe('fold properties over realistic histories', () => {
       }),
       { numRuns: 100 },
     );
-    for (const type of ['intent.removed', 'intent.refunded', 'intent.cancelled', 'intent.failed', 'proof.failed', 'proof.settlement_generated']) {
+    for (const type of [
+      'intent.removed',
+      'intent.refunded',
+      'intent.cancelled',
+      'intent.failed',
+      'proof.failed',
+      'proof.settlement_generated',
+    ]) {
       expect(seen, type).toContain(type);
     }
   });
@@ -90,7 +90,10 @@ describe('fold properties over realistic histories', () => {
           fc.record({
             lifecycle: redeliveriesArb(h.lifecycle, 15),
             proof: redeliveriesArb(h.proof, 15),
-            picks: fc.array(fc.boolean(), { minLength: h.lifecycle.length + h.proof.length + 30, maxLength: h.lifecycle.length + h.proof.length + 30 }),
+            picks: fc.array(fc.boolean(), {
+              minLength: h.lifecycle.length + h.proof.length + 30,
+              maxLength: h.lifecycle.length + h.proof.length + 30,
+            }),
             h: fc.constant(h),
           }),
         ),
@@ -171,9 +174,7 @@ describe('fold properties over realistic histories', () => {
 });
 
 describe('the fold on arbitrary decoded events (no realistic order at all)', () => {
-  const anyEvents = fc
-    .array(anyWireEventArb({ intents: 3, eventIds: 40, seconds: 20 }), { maxLength: 80 })
-    .map((wire) => decodeAll(wire));
+  const anyEvents = fc.array(anyWireEventArb({ intents: 3, eventIds: 40, seconds: 20 }), { maxLength: 80 }).map((wire) => decodeAll(wire));
 
   it('never throws', () => {
     fc.assert(
@@ -187,11 +188,17 @@ describe('the fold on arbitrary decoded events (no realistic order at all)', () 
   });
 
   it('(4) keeps the stats equal to a recount', () => {
-    fc.assert(fc.property(anyEvents, (events) => checkStatsAfterEveryEvent(events)), { numRuns: 300 });
+    fc.assert(
+      fc.property(anyEvents, (events) => checkStatsAfterEveryEvent(events)),
+      { numRuns: 300 },
+    );
   });
 
   it('(5) stays monotonic', () => {
-    fc.assert(fc.property(anyEvents, (events) => checkMonotonic(events)), { numRuns: 300 });
+    fc.assert(
+      fc.property(anyEvents, (events) => checkMonotonic(events)),
+      { numRuns: 300 },
+    );
   });
 
   it('(1) ignores any repeat of an eventId of an intent applied in its current life', () => {
@@ -248,7 +255,17 @@ function checkMonotonic(events: readonly IntentEvent[]): void {
       expect(proofRank(diff.proof.to)).toBeGreaterThanOrEqual(proofRank(diff.proof.from));
     } else expect(after.proofStatus).toBe(before.proofStatus);
     // fields already set are never cleared
-    for (const f of ['solver', 'fromChain', 'toChain', 'amount', 'matchedAt', 'completedAt', 'proofGeneratedAt', 'error', 'failureReason'] as const) {
+    for (const f of [
+      'solver',
+      'fromChain',
+      'toChain',
+      'amount',
+      'matchedAt',
+      'completedAt',
+      'proofGeneratedAt',
+      'error',
+      'failureReason',
+    ] as const) {
       if (before[f] !== null) expect(after[f], f).not.toBeNull();
     }
     for (const k of Object.keys(before.txHashes)) expect(after.txHashes, k).toHaveProperty(k);

@@ -14,7 +14,10 @@ const A = `0x${'a1'.repeat(32)}`;
 const B = `0x${'b2'.repeat(32)}`;
 const retained = () => new ProjectionStore({ tombstoneRetentionMs: 2 * HOUR * 1000 });
 /** both topics reach second `s` (events of an unrelated intent) */
-const both = (s: number) => [matched(s, 'x', { intentId: OTHER_ID, eventId: `l-${s}` }), proofRequested(s, { intentId: OTHER_ID, eventId: `p-${s}` })];
+const both = (s: number) => [
+  matched(s, 'x', { intentId: OTHER_ID, eventId: `l-${s}` }),
+  proofRequested(s, { intentId: OTHER_ID, eventId: `p-${s}` }),
+];
 
 describe('tombstone retention', () => {
   it('a tombstone refuses older records of the removed intent within the window', () => {

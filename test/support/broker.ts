@@ -19,7 +19,10 @@ const { Kafka, logLevel } = kafkajs;
 export function brokers(): string[] {
   const value = inject('kafkaBrokers');
   if (!value) throw new Error('kafkaBrokers not provided: is test/support/global-setup.ts in vitest.config.ts globalSetup?');
-  return value.split(',').map((b) => b.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
 }
 
 /** Topic name with a random suffix, e.g. `lifecycle-m3x9k2-1a2b3c4d`. */

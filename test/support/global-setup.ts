@@ -65,7 +65,10 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 async function verifyBrokers(brokers: string, timeoutMs: number): Promise<void> {
   const admin = new Kafka({
     clientId: 'vitest-global-setup',
-    brokers: brokers.split(',').map((b) => b.trim()).filter(Boolean),
+    brokers: brokers
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: 5000,
@@ -123,8 +126,7 @@ async function dockerAnswers(): Promise<boolean> {
     path.join(os.homedir(), '.docker', 'run', 'docker.sock'),
     ...(process.env.XDG_RUNTIME_DIR ? [path.join(process.env.XDG_RUNTIME_DIR, 'docker.sock')] : []),
   ];
-  const explicitHost =
-    Boolean(process.env.DOCKER_HOST) || existsSync(path.join(os.homedir(), '.testcontainers.properties'));
+  const explicitHost = Boolean(process.env.DOCKER_HOST) || existsSync(path.join(os.homedir(), '.testcontainers.properties'));
   let socketAnswered = false;
   for (const s of sockets) {
     if (existsSync(s) && (await pingDockerSocket(s))) {
@@ -198,11 +200,7 @@ async function pickPorts(): Promise<{ port: number; controllerPort: number }> {
   }
 }
 
-function runScript(
-  script: string,
-  env: NodeJS.ProcessEnv,
-  liveStderr: boolean,
-): Promise<{ code: number; stdout: string; stderr: string }> {
+function runScript(script: string, env: NodeJS.ProcessEnv, liveStderr: boolean): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [path.join(KAFKA_SCRIPTS, script)], {
       cwd: REPO_ROOT,

@@ -21,13 +21,7 @@
  * occurredAt, as a producer would write it.
  */
 import fc from 'fast-check';
-import {
-  EVENT_TYPES,
-  intentEventSchema,
-  type EventType,
-  type IntentEvent,
-  type IntentEventInput,
-} from '../../src/contract/events.js';
+import { EVENT_TYPES, intentEventSchema, type EventType, type IntentEvent, type IntentEventInput } from '../../src/contract/events.js';
 
 // ---------------------------------------------------------------------------------------------
 // Seeded PRNG
@@ -185,12 +179,7 @@ function mixCase(rng: Rng, id: string): string {
 }
 
 /** One intent's events on both topics, occurredAt strictly increasing from `startAt`. */
-export function generateIntentHistory(
-  rng: Rng,
-  intentId: string,
-  startAt: number,
-  options: Partial<Defaults> = {},
-): IntentHistory {
+export function generateIntentHistory(rng: Rng, intentId: string, startAt: number, options: Partial<Defaults> = {}): IntentHistory {
   const o: Defaults = { ...DEFAULTS, ...options };
   const lifecycle: IntentEventInput[] = [];
   const proof: IntentEventInput[] = [];
@@ -284,8 +273,7 @@ export function generateHistory(options: HistoryOptions): GeneratedHistory {
     start += rng.int(0, 2 * spacing);
   }
   // Array.prototype.sort is stable: same-millisecond events keep their generation order.
-  const byTime = (a: IntentEventInput, b: IntentEventInput): number =>
-    Date.parse(a.occurredAt) - Date.parse(b.occurredAt);
+  const byTime = (a: IntentEventInput, b: IntentEventInput): number => Date.parse(a.occurredAt) - Date.parse(b.occurredAt);
   lifecycle.sort(byTime);
   proof.sort(byTime);
   return { lifecycle, proof, intentIds };
@@ -377,9 +365,7 @@ export function redeliveriesArb<T>(records: readonly T[], max = 10): fc.Arbitrar
 
 /** `records` cut into consecutive chunks of random sizes. */
 export function chunkedArb<T>(records: readonly T[]): fc.Arbitrary<T[][]> {
-  return fc
-    .array(fc.integer({ min: 1, max: Math.max(1, records.length) }), { maxLength: 20 })
-    .map((sizes) => chunk(records, sizes));
+  return fc.array(fc.integer({ min: 1, max: Math.max(1, records.length) }), { maxLength: 20 }).map((sizes) => chunk(records, sizes));
 }
 
 export interface AnyEventArbOptions {

@@ -140,7 +140,11 @@ export async function readTopic(client: Kafka, topic: string, count: number, tim
         });
       },
     });
-    await eventually(() => out.length >= count, timeoutMs, () => `${count} records on ${topic} (got ${out.length})`);
+    await eventually(
+      () => out.length >= count,
+      timeoutMs,
+      () => `${count} records on ${topic} (got ${out.length})`,
+    );
     return out.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
   } finally {
     await consumer.disconnect();
@@ -209,7 +213,13 @@ export async function startKafkaPipeline(topics: TestTopics, opts: PipelineOptio
   const logger = opts.logger ?? testLogger('pipeline');
   const ingestion = await openKafkaIngestion(config, logger, overrides(opts));
   const recorder = new EmissionRecorder();
-  const pipeline = new Pipeline(recorder, ingestion.dlq, Date.now, {}, { topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS } });
+  const pipeline = new Pipeline(
+    recorder,
+    ingestion.dlq,
+    Date.now,
+    {},
+    { topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS } },
+  );
   let resolveCaughtUp!: () => void;
   const caughtUp = new Promise<void>((r) => (resolveCaughtUp = r));
   const running: RunningPipeline = {
@@ -321,7 +331,8 @@ export async function connectClient(url: string, opts: { all?: boolean; intents?
 export async function eventually(predicate: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const start = Date.now();
   while (!predicate()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs}ms waiting for ${typeof what === 'string' ? what : what()}`);
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs}ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -14,12 +14,7 @@
  */
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { loadConfig, type Config } from '../../src/config.js';
-import type {
-  Ack,
-  ClientToServerEvents,
-  ServerEventName,
-  ServerToClientEvents,
-} from '../../src/contract/socket.js';
+import type { Ack, ClientToServerEvents, ServerEventName, ServerToClientEvents } from '../../src/contract/socket.js';
 import type { EventType, IntentEventInput } from '../../src/contract/events.js';
 import type { DeadLetterSink, SourceBatch, SourceRecord } from '../../src/ingest/source.js';
 import { createLogger } from '../../src/log.js';

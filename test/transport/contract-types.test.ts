@@ -67,9 +67,11 @@ describe('exported contract types', () => {
 
   it('payload fields have the documented types', () => {
     expectTypeOf<FormattedIntent>().toHaveProperty('intentId').toEqualTypeOf<string>();
-    expectTypeOf<FormattedIntent>().toHaveProperty('status').toEqualTypeOf<
-      'proofs_pending' | 'proofs_verified' | 'matched' | 'waiting_for_source_lock' | 'executing' | 'completed' | 'failed' | 'cancelled'
-    >();
+    expectTypeOf<FormattedIntent>()
+      .toHaveProperty('status')
+      .toEqualTypeOf<
+        'proofs_pending' | 'proofs_verified' | 'matched' | 'waiting_for_source_lock' | 'executing' | 'completed' | 'failed' | 'cancelled'
+      >();
     expectTypeOf<FormattedIntent>().toHaveProperty('proofStatus').toEqualTypeOf<ProofStatus>();
     expectTypeOf<FormattedIntent>().toHaveProperty('fromChain').toEqualTypeOf<number | null>();
     expectTypeOf<FormattedIntent>().toHaveProperty('amount').toEqualTypeOf<string | null>();
@@ -82,12 +84,16 @@ describe('exported contract types', () => {
     expectTypeOf<ProofPayload>().toHaveProperty('proofGeneratedAt').toEqualTypeOf<string | null>();
     expectTypeOf<SettlementProofPayload>().toHaveProperty('verifier').toEqualTypeOf<string | null>();
     expectTypeOf<ErrorPayload>().toHaveProperty('code').toEqualTypeOf<ErrorCode>();
-    expectTypeOf<ErrorCode>().toEqualTypeOf<'INVALID_INTENT_ID' | 'INVALID_PAYLOAD' | 'UNAUTHORIZED' | 'TOO_MANY_SUBSCRIPTIONS' | 'RATE_LIMITED'>();
+    expectTypeOf<ErrorCode>().toEqualTypeOf<
+      'INVALID_INTENT_ID' | 'INVALID_PAYLOAD' | 'UNAUTHORIZED' | 'TOO_MANY_SUBSCRIPTIONS' | 'RATE_LIMITED'
+    >();
     expectTypeOf<Ack>().toEqualTypeOf<{ ok: true } | { ok: false; code: ErrorCode; message: string }>();
   });
 
   it('client → server events are the five of the reference, each with an optional ack', () => {
-    expectTypeOf<keyof ClientToServerEvents>().toEqualTypeOf<'subscribe:intent' | 'unsubscribe:intent' | 'subscribe:all' | 'unsubscribe:all' | 'ping'>();
+    expectTypeOf<keyof ClientToServerEvents>().toEqualTypeOf<
+      'subscribe:intent' | 'unsubscribe:intent' | 'subscribe:all' | 'unsubscribe:all' | 'ping'
+    >();
     expectTypeOf<ClientToServerEvents['subscribe:intent']>().parameters.toEqualTypeOf<[intentId: string, ack?: AckCallback]>();
     expectTypeOf<ClientToServerEvents['unsubscribe:intent']>().parameters.toEqualTypeOf<[intentId: string, ack?: AckCallback]>();
     expectTypeOf<ClientToServerEvents['subscribe:all']>().parameters.toEqualTypeOf<[ack?: AckCallback]>();

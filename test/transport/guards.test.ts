@@ -48,7 +48,11 @@ describe.each(TRANSPORTS)('client errors over %s', (transport) => {
       const error = nextEvent(c, 'error');
       const ack = await emitAck(c, 'subscribe:intent', bad);
       expect(ack).toStrictEqual({ ok: false, code: 'INVALID_INTENT_ID', message: 'intentId must be 0x followed by 64 hex digits' });
-      expect(await error).toStrictEqual({ event: 'subscribe:intent', code: 'INVALID_INTENT_ID', message: 'intentId must be 0x followed by 64 hex digits' });
+      expect(await error).toStrictEqual({
+        event: 'subscribe:intent',
+        code: 'INVALID_INTENT_ID',
+        message: 'intentId must be 0x followed by 64 hex digits',
+      });
     }
     const unsub = nextEvent(c, 'error');
     expect(await emitAck(c, 'unsubscribe:intent', 'nope')).toMatchObject({ ok: false, code: 'INVALID_INTENT_ID' });
@@ -85,7 +89,11 @@ describe.each(TRANSPORTS)('client errors over %s', (transport) => {
     // no ack: the error event alone
     const error = nextEvent(c, 'error');
     (c as unknown as { emit(e: string, ...a: unknown[]): void }).emit('subscribe:intent', 12);
-    expect(await error).toStrictEqual({ event: 'subscribe:intent', code: 'INVALID_PAYLOAD', message: 'intentId must be a string, got a number' });
+    expect(await error).toStrictEqual({
+      event: 'subscribe:intent',
+      code: 'INVALID_PAYLOAD',
+      message: 'intentId must be a string, got a number',
+    });
     expect(roomsOf(h, c)).toEqual([]);
     // extra arguments to subscribe:all are ignored
     expect(await emitAck(c, 'subscribe:all', 'extra', 1)).toEqual({ ok: true });
@@ -105,7 +113,11 @@ describe.each(TRANSPORTS)('client errors over %s', (transport) => {
       code: 'TOO_MANY_SUBSCRIPTIONS',
       message: 'at most 2 intent subscriptions per connection',
     });
-    expect(await error).toStrictEqual({ event: 'subscribe:intent', code: 'TOO_MANY_SUBSCRIPTIONS', message: 'at most 2 intent subscriptions per connection' });
+    expect(await error).toStrictEqual({
+      event: 'subscribe:intent',
+      code: 'TOO_MANY_SUBSCRIPTIONS',
+      message: 'at most 2 intent subscriptions per connection',
+    });
     expect(roomsOf(h, c)).toEqual([intentRoom(id(1)), intentRoom(id(2))]);
     // the same intent again is not a new subscription; the all-intents room does not count
     expect(await emitAck(c, 'subscribe:intent', id(2).toUpperCase().replace('0X', '0x'))).toEqual({ ok: true });

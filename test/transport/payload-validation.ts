@@ -14,7 +14,9 @@ const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
 // CommonJS default exports seen from ESM under NodeNext.
 type Ctor = typeof Ajv2020Module extends { default: infer D } ? D : typeof Ajv2020Module;
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: Ctor }).default ?? Ajv2020Module) as unknown as new (opts: object) => {
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: Ctor }).default ?? Ajv2020Module) as unknown as new (
+  opts: object,
+) => {
   compile(schema: object): ValidateFunction;
 };
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: object) => void;

@@ -16,7 +16,6 @@ import {
   record,
   startHarness,
   wire,
-  type Client,
   type Harness,
   type Recorder,
 } from '../support/transport-harness.js';
@@ -158,22 +157,37 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
     // 2. proof status changed → intent:proof (room), intent:proof_changed (all); no status_changed
     s = await step(wire('proof.generating', A, at(1)));
     f = formatted({ proofStatus: 'generating', updatedAt: at(1), version: 2, timestamp: s.now });
-    let proof: ProofPayload = { intentId: A, proofStatus: 'generating', oldProofStatus: 'pending', proofGeneratedAt: null, timestamp: s.now };
-    expect(s.room).toStrictEqual([['intent:status', f], ['intent:proof', proof]]);
+    let proof: ProofPayload = {
+      intentId: A,
+      proofStatus: 'generating',
+      oldProofStatus: 'pending',
+      proofGeneratedAt: null,
+      timestamp: s.now,
+    };
+    expect(s.room).toStrictEqual([
+      ['intent:status', f],
+      ['intent:proof', proof],
+    ]);
     expect(s.all).toStrictEqual([['intent:proof_changed', proof]]);
 
     // 3. proof generated, with its own proofGeneratedAt
     s = await step(wire('proof.generated', A, at(3), { proofGeneratedAt: at(2) }));
     f = formatted({ proofStatus: 'generated', updatedAt: at(3), version: 3, timestamp: s.now });
     proof = { intentId: A, proofStatus: 'generated', oldProofStatus: 'generating', proofGeneratedAt: at(2), timestamp: s.now };
-    expect(s.room).toStrictEqual([['intent:status', f], ['intent:proof', proof]]);
+    expect(s.room).toStrictEqual([
+      ['intent:status', f],
+      ['intent:proof', proof],
+    ]);
     expect(s.all).toStrictEqual([['intent:proof_changed', proof]]);
 
     // 4. proofs verified → normalized status proofs_verified
     s = await step(wire('proof.verified', A, at(4)));
     f = formatted({ status: 'proofs_verified', proofStatus: 'verified', updatedAt: at(4), version: 4, timestamp: s.now });
     proof = { intentId: A, proofStatus: 'verified', oldProofStatus: 'generated', proofGeneratedAt: at(2), timestamp: s.now };
-    expect(s.room).toStrictEqual([['intent:status', f], ['intent:proof', proof]]);
+    expect(s.room).toStrictEqual([
+      ['intent:status', f],
+      ['intent:proof', proof],
+    ]);
     expect(s.all).toStrictEqual([['intent:proof_changed', proof]]);
 
     // 5. matched → internal status changed: intent:status_changed with oldStatus SUBMITTED (internal enum)
@@ -185,7 +199,14 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
 
     // 6. source lock requested: frontend status changes, internal does not → no status_changed
     s = await step(wire('intent.source_lock_requested', A, at(6)));
-    f = formatted({ ...matched, status: 'waiting_for_source_lock', htlcState: 'awaiting_source_lock', updatedAt: at(6), version: 6, timestamp: s.now });
+    f = formatted({
+      ...matched,
+      status: 'waiting_for_source_lock',
+      htlcState: 'awaiting_source_lock',
+      updatedAt: at(6),
+      version: 6,
+      timestamp: s.now,
+    });
     expect(s.room).toStrictEqual([['intent:status', f]]);
     expect(s.all).toStrictEqual([]);
 
@@ -201,15 +222,39 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
       wire('intent.destination_locked', A, at(8), { txHash: '0xd1' }),
       wire('intent.destination_withdrawn', A, at(9), { txHash: '0xd2' }),
     );
-    const f8 = formatted({ ...executing, htlcState: 'destination_locked', txHashes: { sourceLock: '0xs1', destinationLock: '0xd1' }, updatedAt: at(8), version: 8, timestamp: s.now });
+    const f8 = formatted({
+      ...executing,
+      htlcState: 'destination_locked',
+      txHashes: { sourceLock: '0xs1', destinationLock: '0xd1' },
+      updatedAt: at(8),
+      version: 8,
+      timestamp: s.now,
+    });
     const hashes9 = { sourceLock: '0xs1', destinationLock: '0xd1', destinationWithdraw: '0xd2' };
-    const f9 = formatted({ ...executing, htlcState: 'destination_withdrawn', txHashes: hashes9, updatedAt: at(9), version: 9, timestamp: s.now });
-    expect(s.room).toStrictEqual([['intent:status', f8], ['intent:status', f9]]);
+    const f9 = formatted({
+      ...executing,
+      htlcState: 'destination_withdrawn',
+      txHashes: hashes9,
+      updatedAt: at(9),
+      version: 9,
+      timestamp: s.now,
+    });
+    expect(s.room).toStrictEqual([
+      ['intent:status', f8],
+      ['intent:status', f9],
+    ]);
     expect(s.all).toStrictEqual([]);
 
     // 9. settlement proof → intent:settlement_proof to the room (and the changed projection)
     s = await step(wire('proof.settlement_generated', A, at(10), { proof: '0xproofbytes', verifier: '0xverifier' }));
-    f = formatted({ ...executing, htlcState: 'destination_withdrawn', txHashes: hashes9, updatedAt: at(10), version: 10, timestamp: s.now });
+    f = formatted({
+      ...executing,
+      htlcState: 'destination_withdrawn',
+      txHashes: hashes9,
+      updatedAt: at(10),
+      version: 10,
+      timestamp: s.now,
+    });
     expect(s.room).toStrictEqual([
       ['intent:status', f],
       ['intent:settlement_proof', { intentId: A, proof: '0xproofbytes', verifier: '0xverifier', timestamp: s.now }],
@@ -264,7 +309,10 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
     const f = formatted({ proofStatus: 'generating', fromChain: null, toChain: null, amount: null, createdAt: at(3), updatedAt: at(3) });
     expect(rec.all.filter((r) => r.event !== 'pong' && r.event !== 'mempool:stats').map((r) => [r.event, r.payload])).toStrictEqual([
       ['intent:new', f],
-      ['intent:proof_changed', { intentId: A, proofStatus: 'generating', oldProofStatus: 'pending', proofGeneratedAt: null, timestamp: FIXED_NOW }],
+      [
+        'intent:proof_changed',
+        { intentId: A, proofStatus: 'generating', oldProofStatus: 'pending', proofGeneratedAt: null, timestamp: FIXED_NOW },
+      ],
     ]);
     expectAllValid(rec);
   });
@@ -283,8 +331,14 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
     await barrier(all);
     const changed = rec.of('intent:status_changed');
     expect(changed).toStrictEqual([
-      { ...formatted({ status: 'failed', error: 'solver timeout', failureReason: 'NO_SOLVER', updatedAt: at(1), version: 2 }), oldStatus: 'SUBMITTED' },
-      { ...formatted({ intentId: B, status: 'cancelled', failureReason: 'user request', updatedAt: at(2), version: 2 }), oldStatus: 'SUBMITTED' },
+      {
+        ...formatted({ status: 'failed', error: 'solver timeout', failureReason: 'NO_SOLVER', updatedAt: at(1), version: 2 }),
+        oldStatus: 'SUBMITTED',
+      },
+      {
+        ...formatted({ intentId: B, status: 'cancelled', failureReason: 'user request', updatedAt: at(2), version: 2 }),
+        oldStatus: 'SUBMITTED',
+      },
     ]);
     expectAllValid(rec);
   });

@@ -124,9 +124,18 @@ describe.each(TRANSPORTS)('subscriptions over %s', (transport) => {
     ]);
     expect(rec.names().filter((n) => n !== 'pong')).toEqual(['intent:status', 'intent:not_found', 'mempool:stats']);
     const [status] = rec.of('intent:status');
-    expect(status).toMatchObject({ intentId: A, status: 'matched', proofStatus: 'generating', solver: 's', version: 3, timestamp: FIXED_NOW + 1 });
+    expect(status).toMatchObject({
+      intentId: A,
+      status: 'matched',
+      proofStatus: 'generating',
+      solver: 's',
+      version: 3,
+      timestamp: FIXED_NOW + 1,
+    });
     expect(rec.of('intent:not_found')).toStrictEqual([{ intentId: B }]);
-    expect(rec.of('mempool:stats')).toStrictEqual([{ total: 2, submitted: 1, matched: 1, executing: 0, completed: 0, failed: 0, cancelled: 0 }]);
+    expect(rec.of('mempool:stats')).toStrictEqual([
+      { total: 2, submitted: 1, matched: 1, executing: 0, completed: 0, failed: 0, cancelled: 0 },
+    ]);
 
     // live from now on: the queued subscriptions joined their rooms
     await h.feed([submitted(B)]);
@@ -161,7 +170,9 @@ describe.each(TRANSPORTS)('subscriptions over %s', (transport) => {
     const received: { at: number; stats: unknown }[] = [];
     c.on('mempool:stats', (stats) => received.push({ at: performance.now(), stats }));
     await emitAck(c, 'subscribe:all');
-    expect(received.map((r) => r.stats)).toStrictEqual([{ total: 0, submitted: 0, matched: 0, executing: 0, completed: 0, failed: 0, cancelled: 0 }]);
+    expect(received.map((r) => r.stats)).toStrictEqual([
+      { total: 0, submitted: 0, matched: 0, executing: 0, completed: 0, failed: 0, cancelled: 0 },
+    ]);
 
     // 50 creations, one batch each, in two bursts
     for (let i = 1; i <= 25; i++) await h.feed([submitted(id(i))]);

@@ -27,13 +27,26 @@ describe('StatsBroadcaster', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
-  const stats = (total: number): MempoolStatsPayload => ({ total, submitted: total, matched: 0, executing: 0, completed: 0, failed: 0, cancelled: 0 });
+  const stats = (total: number): MempoolStatsPayload => ({
+    total,
+    submitted: total,
+    matched: 0,
+    executing: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+  });
 
   it('sends the first change at once, coalesces the rest to one per interval, and skips unchanged counts', () => {
     vi.useFakeTimers();
     let current = stats(0);
     const sent: { at: number; total: number }[] = [];
-    const b = new StatsBroadcaster({ intervalMs: 1000, read: () => current, send: (s) => sent.push({ at: Date.now(), total: s.total }), now: () => Date.now() });
+    const b = new StatsBroadcaster({
+      intervalMs: 1000,
+      read: () => current,
+      send: (s) => sent.push({ at: Date.now(), total: s.total }),
+      now: () => Date.now(),
+    });
     const t0 = Date.now();
     b.changed();
     expect(sent).toEqual([{ at: t0, total: 0 }]);
@@ -71,7 +84,10 @@ describe('guards', () => {
     const upper = `0x${'AB'.repeat(32)}`;
     expect(parseIntentId(upper)).toEqual({ ok: true, value: upper.toLowerCase() });
     expect(parseIntentId('0x12')).toMatchObject({ ok: false, refusal: { code: 'INVALID_INTENT_ID' } });
-    expect(parseIntentId(undefined)).toMatchObject({ ok: false, refusal: { code: 'INVALID_PAYLOAD', message: 'intentId must be a string, got nothing' } });
+    expect(parseIntentId(undefined)).toMatchObject({
+      ok: false,
+      refusal: { code: 'INVALID_PAYLOAD', message: 'intentId must be a string, got nothing' },
+    });
     expect(parseIntentId('x'.repeat(201))).toMatchObject({ ok: false, refusal: { code: 'INVALID_PAYLOAD' } });
   });
 
