@@ -43,6 +43,7 @@ export const formattedIntentSchema = z
     error: z.string().nullable(),
     failureReason: z.string().nullable(),
     version: z.number().int().positive(),
+    user: z.string().nullable().describe('data.user of intent.submitted, or null'),
     timestamp,
   })
   .strict();
@@ -61,7 +62,16 @@ export const proofPayloadSchema = z
   })
   .strict();
 
-export const settlementProofSchema = z.object({ intentId, proof: z.string(), verifier: z.string().nullable(), timestamp }).strict();
+export const settlementProofSchema = z
+  .object({
+    intentId,
+    proof: z.string(),
+    verifier: z.string().nullable(),
+    generatedAt: z.string().describe('ISO-8601 occurredAt of the proof.settlement_generated event'),
+    timestamp,
+  })
+  .strict()
+  .describe('the latest settlement proof of the intent (also the body of GET /intents/:intentId/settlement-proof)');
 
 export const removedSchema = z.object({ intentId, timestamp }).strict();
 export const notFoundSchema = z.object({ intentId: z.string() }).strict();

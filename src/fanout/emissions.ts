@@ -6,7 +6,7 @@
  */
 import { ALL_INTENTS_ROOM, intentRoom, type ServerToClientEvents } from '../contract/socket.js';
 import type { Diff } from '../reduce/diff.js';
-import { formatIntent, formatProof } from './format.js';
+import { formatIntent, formatProof, formatSettlementProof } from './format.js';
 
 export type Emission = {
   [E in keyof ServerToClientEvents]: {
@@ -47,7 +47,7 @@ export function emissionsFor(diff: Diff, timestamp: number): Emission[] {
         out.push({
           rooms: [room],
           event: 'intent:settlement_proof',
-          payload: { intentId: p.intentId, proof: diff.settlement.proof, verifier: diff.settlement.verifier, timestamp },
+          payload: formatSettlementProof(p.intentId, diff.settlement, timestamp),
         });
       }
       return out;

@@ -1,7 +1,7 @@
 /** Projection → the payloads of contract.md section 4. Pure; `timestamp` is passed in. */
-import type { FormattedIntent, ProofPayload } from '../contract/socket.js';
+import type { FormattedIntent, ProofPayload, SettlementProofPayload } from '../contract/socket.js';
 import type { Change } from '../reduce/diff.js';
-import type { Projection } from '../reduce/projection.js';
+import type { Projection, SettlementProof } from '../reduce/projection.js';
 import { frontendStatus, type ProofStatus } from '../reduce/status.js';
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -24,6 +24,7 @@ export function formatIntent(p: Projection, timestamp: number): FormattedIntent 
     error: p.error,
     failureReason: p.failureReason,
     version: p.version,
+    user: p.user,
     timestamp,
   };
 }
@@ -36,4 +37,8 @@ export function formatProof(p: Projection, change: Change<ProofStatus>, timestam
     proofGeneratedAt: iso(p.proofGeneratedAt),
     timestamp,
   };
+}
+
+export function formatSettlementProof(intentId: string, s: SettlementProof, timestamp: number): SettlementProofPayload {
+  return { intentId, proof: s.proof, verifier: s.verifier, generatedAt: new Date(s.generatedAt).toISOString(), timestamp };
 }

@@ -3,7 +3,7 @@
  * states themselves. `null` from the fold means "nothing changed, nothing to emit"
  * (duplicate, or an event of a removed intent at or before its removal).
  */
-import type { DiffField, Projection } from './projection.js';
+import type { DiffField, Projection, SettlementProof } from './projection.js';
 import type { InternalStatus, ProofStatus } from './status.js';
 
 export interface Change<T> {
@@ -11,10 +11,7 @@ export interface Change<T> {
   readonly to: T;
 }
 
-export interface SettlementProof {
-  readonly proof: string;
-  readonly verifier: string | null;
-}
+export type { SettlementProof } from './projection.js';
 
 interface Applied {
   readonly intentId: string;
@@ -22,7 +19,7 @@ interface Applied {
   readonly projection: Projection;
   /** proof status before → after; on creation, `from` is the initial `pending` */
   readonly proof: Change<ProofStatus> | null;
-  /** set when the event was `proof.settlement_generated` */
+  /** the projection's new settlement proof, when the event was a `proof.settlement_generated` that replaced it */
   readonly settlement: SettlementProof | null;
   /** other fields whose value changed */
   readonly fields: readonly DiffField[];

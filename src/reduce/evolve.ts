@@ -11,9 +11,17 @@
  *   starts a new projection.
  */
 import type { EventOf, IntentEvent } from '../contract/events.js';
-import type { Diff, SettlementProof } from './diff.js';
+import type { Diff } from './diff.js';
 import { eventKey, MAX_REMEMBERED_EVENTS, remember } from './dedup.js';
-import { DIFF_FIELDS, EMPTY_TX_HASHES, type DiffField, type IntentState, type Projection, type TxHashKey } from './projection.js';
+import {
+  DIFF_FIELDS,
+  EMPTY_TX_HASHES,
+  type DiffField,
+  type IntentState,
+  type Projection,
+  type SettlementProof,
+  type TxHashKey,
+} from './projection.js';
 import {
   assertNever,
   htlcRank,
@@ -48,6 +56,8 @@ export function initialProjection(intentId: string, occurredAt: number): Project
     fromChain: null,
     toChain: null,
     amount: null,
+    user: null,
+    settlementProof: null,
     createdAt: occurredAt,
     submittedSeen: false,
     updatedAt: occurredAt,
@@ -126,6 +136,7 @@ function apply(d: Draft, e: Exclude<IntentEvent, EventOf<'intent.removed'>>): Se
       set(d, 'fromChain', e.data.fromChain, rel);
       set(d, 'toChain', e.data.toChain, rel);
       set(d, 'amount', e.data.amount, rel);
+      if (e.data.user !== undefined) set(d, 'user', e.data.user, rel);
       if (!d.submittedSeen) {
         d.createdAt = e.occurredAt;
         d.submittedSeen = true;
@@ -189,8 +200,14 @@ function apply(d: Draft, e: Exclude<IntentEvent, EventOf<'intent.removed'>>): Se
     case 'proof.failed':
       toProof(d, 'failed');
       return null;
-    case 'proof.settlement_generated':
-      return { proof: e.data.proof, verifier: e.data.verifier ?? null };
+    case 'proof.settlement_generated': {
+      // the latest one is kept: an older one (in event time) changes nothing but version/updatedAt
+      const current = d.settlementProof;
+      if (current !== null && e.occurredAt < current.generatedAt) return null;
+      const proof: SettlementProof = { proof: e.data.proof, verifier: e.data.verifier ?? null, generatedAt: e.occurredAt };
+      d.settlementProof = proof;
+      return proof;
+    }
     default:
       return assertNever(e);
   }
@@ -223,6 +240,7 @@ type NullableField =
   | 'fromChain'
   | 'toChain'
   | 'amount'
+  | 'user'
   | 'matchedAt'
   | 'completedAt'
   | 'proofGeneratedAt'

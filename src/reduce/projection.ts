@@ -15,6 +15,14 @@ export interface TxHashes {
 }
 export type TxHashKey = keyof TxHashes;
 
+/** The latest settlement proof of an intent (`proof.settlement_generated`). */
+export interface SettlementProof {
+  readonly proof: string;
+  readonly verifier: string | null;
+  /** occurredAt of the event that carried it */
+  readonly generatedAt: number;
+}
+
 export interface Projection {
   readonly intentId: string;
   readonly status: InternalStatus;
@@ -24,6 +32,10 @@ export interface Projection {
   readonly fromChain: number | null;
   readonly toChain: number | null;
   readonly amount: string | null;
+  /** `data.user` of `intent.submitted`; null until one carrying it is applied */
+  readonly user: string | null;
+  /** the settlement proof with the greatest generatedAt (the later one applied on a tie); null until one */
+  readonly settlementProof: SettlementProof | null;
   /** occurredAt of `intent.submitted`; until it is seen, the earliest applied occurredAt. */
   readonly createdAt: number;
   readonly submittedSeen: boolean;
@@ -61,6 +73,8 @@ export const DIFF_FIELDS = [
   'fromChain',
   'toChain',
   'amount',
+  'user',
+  'settlementProof',
   'createdAt',
   'updatedAt',
   'matchedAt',

@@ -5,6 +5,7 @@
  *   GET /readyz             200 {status:'ready'} | 503 {status:'not_ready', reason}
  *   GET /metrics            Prometheus text
  *   GET /intents/:intentId  200 formatted intent | 404 {error} | 400 {error} (malformed id)
+ *   GET /intents/:intentId/settlement-proof  200 the intent:settlement_proof payload | 404 | 400
  *   GET /stats              200 mempool stats
  *   GET /, /<file>          static files of public/ (404 when missing)
  *
@@ -13,7 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.js';
-import { formatIntent } from '../fanout/format.js';
+import { formatIntent, formatSettlementProof } from '../fanout/format.js';
 import type { Logger } from '../log.js';
 import { isIntentId } from './guards.js';
 import type { Metrics } from './metrics.js';
@@ -35,7 +36,7 @@ export interface HttpRouteDeps {
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-const INTENT_PATH = /^\/intents\/([^/]+)$/;
+const INTENT_PATH = /^\/intents\/([^/]+?)(\/settlement-proof)?$/;
 
 export function createRequestHandler(deps: HttpRouteDeps): RequestHandler {
   return (req, res) => {
@@ -82,7 +83,10 @@ async function route(deps: HttpRouteDeps, req: IncomingMessage, res: ServerRespo
     const id = raw.toLowerCase();
     const projection = deps.store.get(id);
     if (projection === undefined) return sendJson(res, 404, { error: `intent ${id} not found`, intentId: id }, req);
-    return sendJson(res, 200, formatIntent(projection, deps.clock()), req);
+    if (intent[2] === undefined) return sendJson(res, 200, formatIntent(projection, deps.clock()), req);
+    const proof = projection.settlementProof;
+    if (proof === null) return sendJson(res, 404, { error: `intent ${id} has no settlement proof`, intentId: id }, req);
+    return sendJson(res, 200, formatSettlementProof(id, proof, deps.clock()), req);
   }
 
   if (await serveStatic(deps.publicDir, pathname, res, method === 'HEAD')) return;

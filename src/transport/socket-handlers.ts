@@ -24,7 +24,7 @@ import {
   type ErrorCode,
   type ServerToClientEvents,
 } from '../contract/socket.js';
-import { formatIntent } from '../fanout/format.js';
+import { formatIntent, formatSettlementProof } from '../fanout/format.js';
 import type { Logger } from '../log.js';
 import { checkAdminToken, parseIntentId, splitAck, type Refusal } from './guards.js';
 import type { Metrics } from './metrics.js';
@@ -167,8 +167,14 @@ export class SocketHandlers {
       const { socket } = state;
       void socket.join(intentRoom(id));
       const projection = this.deps.store.get(id);
-      if (projection !== undefined) socket.emit('intent:status', formatIntent(projection, this.deps.clock()));
-      else socket.emit('intent:not_found', { intentId: id });
+      if (projection !== undefined) {
+        const now = this.deps.clock();
+        socket.emit('intent:status', formatIntent(projection, now));
+        // a client subscribing after the proof was emitted still gets it (docs/socket-io.md)
+        if (projection.settlementProof !== null) {
+          socket.emit('intent:settlement_proof', formatSettlementProof(id, projection.settlementProof, now));
+        }
+      } else socket.emit('intent:not_found', { intentId: id });
       reply(ack, null);
     });
   }

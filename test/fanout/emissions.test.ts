@@ -47,6 +47,7 @@ const base: FormattedIntent = {
   error: null,
   failureReason: null,
   version: 1,
+  user: null,
   timestamp: NOW,
 };
 const submitted = () => ev('intent.submitted', 0, { fromChain: 1, toChain: 2, amount: '10' });
@@ -149,9 +150,9 @@ describe('emissionsFor', () => {
       ['intent:status', [ROOM]],
       ['intent:settlement_proof', [ROOM]],
     ]);
-    expect(out[1]!.payload).toStrictEqual({ intentId: A, proof: '0xp', verifier: '0xv', timestamp: NOW });
+    expect(out[1]!.payload).toStrictEqual({ intentId: A, proof: '0xp', verifier: '0xv', generatedAt: at(1), timestamp: NOW });
     const noVerifier = emissionsOfLast(new ProjectionStore(), submitted(), ev('proof.settlement_generated', 1, { proof: '0xp' }));
-    expect(noVerifier[1]!.payload).toStrictEqual({ intentId: A, proof: '0xp', verifier: null, timestamp: NOW });
+    expect(noVerifier[1]!.payload).toStrictEqual({ intentId: A, proof: '0xp', verifier: null, generatedAt: at(1), timestamp: NOW });
   });
 
   it('removed: one intent:removed to the intent room and the all-intents room, with the emission time', () => {

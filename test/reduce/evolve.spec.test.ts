@@ -68,10 +68,30 @@ describe('every event type', () => {
       });
   });
 
-  it('intent.submitted: user and deadline are validated but not projected', () => {
-    const o = given().when(ev('intent.submitted', 1, { fromChain: 1, toChain: 2, amount: '7', user: '0xUSER', deadline: 5 }));
-    expect(Object.keys(o.projection ?? {})).not.toContain('user');
-    expect(JSON.stringify(o.projection)).not.toContain('0xUSER');
+  it('intent.submitted: user is kept and shown; deadline is validated but not projected', () => {
+    const o = given()
+      .when(ev('intent.submitted', 1, { fromChain: 1, toChain: 2, amount: '7', user: '0xUSER', deadline: 5 }))
+      .then({ projection: { user: '0xUSER' }, formatted: { user: '0xUSER' } });
+    expect(Object.keys(o.projection ?? {})).not.toContain('deadline');
+  });
+
+  it('intent.submitted without user: user null', () => {
+    given()
+      .when(submitted(1))
+      .then({ projection: { user: null }, formatted: { user: null } });
+  });
+
+  it('a stale intent.submitted (after MATCHED) fills in a missing user but never replaces one', () => {
+    const withUser = (at: number, user: string) => ev('intent.submitted', at, { fromChain: 1, toChain: 2, amount: '7', user });
+    given(matched(1))
+      .when(withUser(2, '0xLATE'))
+      .then({
+        projection: { status: 'MATCHED', user: '0xLATE' },
+        diff: { kind: 'updated', fields: ['fromChain', 'toChain', 'amount', 'user', 'createdAt', 'updatedAt', 'version'] },
+      });
+    given(withUser(1, '0xFIRST'), matched(2))
+      .when(withUser(3, '0xOTHER'))
+      .then({ projection: { user: '0xFIRST' } });
   });
 
   it('intent.matched: MATCHED, solver, matchedAt; status_changed with oldStatus', () => {
@@ -284,17 +304,56 @@ describe('every event type', () => {
           kind: 'updated',
           status: null,
           proof: null,
-          settlement: { proof: '0xPROOF', verifier: '0xVERIFIER' },
-          fields: ['updatedAt', 'version'],
+          settlement: { proof: '0xPROOF', verifier: '0xVERIFIER', generatedAt: t(5) },
+          fields: ['settlementProof', 'updatedAt', 'version'],
         },
         emits: ['intent:status', 'intent:settlement_proof'],
       });
   });
 
+  it('proof.settlement_generated: the proof is kept in the projection (for later subscribers)', () => {
+    given(submitted(1), completed(2))
+      .when(settlement(3, '0xPROOF', '0xVERIFIER'))
+      .then({ projection: { settlementProof: { proof: '0xPROOF', verifier: '0xVERIFIER', generatedAt: t(3) } } });
+  });
+
   it('proof.settlement_generated without verifier: verifier null', () => {
     given(submitted(1))
       .when(settlement(2, '0xP'))
-      .then({ diff: { kind: 'updated', settlement: { proof: '0xP', verifier: null } } });
+      .then({
+        projection: { settlementProof: { proof: '0xP', verifier: null, generatedAt: t(2) } },
+        diff: { kind: 'updated', settlement: { proof: '0xP', verifier: null, generatedAt: t(2) } },
+      });
+  });
+
+  it('a later settlement proof replaces the kept one and is emitted', () => {
+    given(submitted(1), settlement(2, '0xOLD', '0xV1'))
+      .when(settlement(3, '0xNEW'))
+      .then({
+        projection: { settlementProof: { proof: '0xNEW', verifier: null, generatedAt: t(3) } },
+        diff: {
+          kind: 'updated',
+          settlement: { proof: '0xNEW', verifier: null, generatedAt: t(3) },
+          fields: ['settlementProof', 'updatedAt', 'version'],
+        },
+        emits: ['intent:status', 'intent:settlement_proof'],
+      });
+  });
+
+  it('an older settlement proof (in event time) keeps the latest one and emits no intent:settlement_proof', () => {
+    given(submitted(1), settlement(5, '0xLATEST'))
+      .when(settlement(3, '0xOLDER'))
+      .then({
+        projection: { settlementProof: { proof: '0xLATEST', verifier: null, generatedAt: t(5) }, version: 3 },
+        diff: { kind: 'updated', settlement: null, fields: ['version'] },
+        emits: ['intent:status'],
+      });
+  });
+
+  it('no settlement proof yet: settlementProof null', () => {
+    given(submitted(1))
+      .when(proofVerified(2))
+      .then({ projection: { settlementProof: null } });
   });
 
   it('covers every event type of the contract', () => {

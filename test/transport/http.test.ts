@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formattedIntentSchema, mempoolStatsSchema } from '../../src/contract/socket.js';
+import { formattedIntentSchema, mempoolStatsSchema, settlementProofSchema } from '../../src/contract/socket.js';
 import { FIXED_NOW, TRANSPORTS, emitAck, id, startHarness, wire, type Harness } from '../support/transport-harness.js';
 
 const at = (s: number): string => new Date(Date.parse('2026-11-27T10:00:00.000Z') + s * 1000).toISOString();
@@ -101,7 +101,7 @@ describe('http', () => {
   it('GET /intents/:intentId → 200 formatted intent (any case), 404 unknown, 400 malformed', async () => {
     h = await startHarness({ live: true });
     await h.feed([
-      wire('intent.submitted', A, at(0), { fromChain: 1, toChain: 2, amount: '1.5' }),
+      wire('intent.submitted', A, at(0), { fromChain: 1, toChain: 2, amount: '1.5', user: '0xUSER' }),
       wire('intent.matched', A, at(1), { solver: 'solver-1' }),
     ]);
     const ok = await http(h, 'GET', `/intents/${A.toUpperCase().replace('0X', '0x')}`);
@@ -123,6 +123,7 @@ describe('http', () => {
       error: null,
       failureReason: null,
       version: 2,
+      user: '0xUSER',
       timestamp: FIXED_NOW,
     });
     expect(formattedIntentSchema.safeParse(json(ok)).success).toBe(true);
@@ -136,6 +137,29 @@ describe('http', () => {
       expect(r.status, bad).toBe(400);
       expect(json(r)).toEqual({ error: 'intentId must be 0x followed by 64 hex digits' });
     }
+  });
+
+  it('GET /intents/:intentId/settlement-proof → 200 the latest settlement proof, 404 when none or unknown, 400 malformed', async () => {
+    h = await startHarness({ live: true });
+    await h.feed([wire('intent.submitted', A, at(0), { fromChain: 1, toChain: 2, amount: '1.5' })]);
+    const none = await http(h, 'GET', `/intents/${A}/settlement-proof`);
+    expect(none.status).toBe(404);
+    expect(json(none)).toEqual({ error: `intent ${A} has no settlement proof`, intentId: A });
+
+    await h.feed([
+      wire('proof.settlement_generated', A, at(5), { proof: '0xNEWEST', verifier: '0xV' }),
+      wire('proof.settlement_generated', A, at(3), { proof: '0xOLDER' }),
+    ]);
+    const ok = await http(h, 'GET', `/intents/${A.toUpperCase().replace('0X', '0x')}/settlement-proof`);
+    expect(ok.status).toBe(200);
+    expect(json(ok)).toStrictEqual({ intentId: A, proof: '0xNEWEST', verifier: '0xV', generatedAt: at(5), timestamp: FIXED_NOW });
+    expect(settlementProofSchema.safeParse(json(ok)).success).toBe(true);
+
+    const unknown = await http(h, 'GET', `/intents/${id(0xb)}/settlement-proof`);
+    expect(unknown.status).toBe(404);
+    expect(json(unknown)).toEqual({ error: `intent ${id(0xb)} not found`, intentId: id(0xb) });
+    expect((await http(h, 'GET', '/intents/0x12/settlement-proof')).status).toBe(400);
+    expect((await http(h, 'GET', `/intents/${A}/settlement-proof/x`)).status).toBe(404);
   });
 
   it('GET /stats → the mempool counts', async () => {

@@ -44,6 +44,7 @@ function formatted(overrides: Partial<FormattedIntent>): FormattedIntent {
     error: null,
     failureReason: null,
     version: 1,
+    user: null,
     timestamp: FIXED_NOW,
     ...overrides,
   };
@@ -257,7 +258,7 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
     });
     expect(s.room).toStrictEqual([
       ['intent:status', f],
-      ['intent:settlement_proof', { intentId: A, proof: '0xproofbytes', verifier: '0xverifier', timestamp: s.now }],
+      ['intent:settlement_proof', { intentId: A, proof: '0xproofbytes', verifier: '0xverifier', generatedAt: at(10), timestamp: s.now }],
     ]);
     expect(s.all).toStrictEqual([]);
 
@@ -296,7 +297,24 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
     await emitAck(c, 'subscribe:intent', A);
     const settlement = nextEvent(c, 'intent:settlement_proof');
     await h.feed([wire('proof.settlement_generated', A, at(1), { proof: 'p' })]);
-    expect(await settlement).toStrictEqual({ intentId: A, proof: 'p', verifier: null, timestamp: FIXED_NOW });
+    expect(await settlement).toStrictEqual({ intentId: A, proof: 'p', verifier: null, generatedAt: at(1), timestamp: FIXED_NOW });
+    expectAllValid(rec);
+  });
+
+  it('subscribe:intent on an intent with a settlement proof → intent:status, then the latest intent:settlement_proof', async () => {
+    await h.feed([
+      wire('intent.submitted', A, at(0), { fromChain: 1, toChain: 10, amount: '1000', user: '0xWALLET' }),
+      wire('proof.settlement_generated', A, at(2), { proof: '0xLATEST', verifier: '0xV' }),
+      wire('proof.settlement_generated', A, at(1), { proof: '0xOLDER' }),
+    ]);
+    const c = await h.connect(transport);
+    const rec = record(c);
+    expect(await emitAck(c, 'subscribe:intent', A)).toEqual({ ok: true });
+    await barrier(c);
+    expect(rec.all.filter((r) => r.event !== 'pong').map((r) => [r.event, r.payload])).toStrictEqual([
+      ['intent:status', formatted({ user: '0xWALLET', updatedAt: at(2), version: 3 })],
+      ['intent:settlement_proof', { intentId: A, proof: '0xLATEST', verifier: '0xV', generatedAt: at(2), timestamp: FIXED_NOW }],
+    ]);
     expectAllValid(rec);
   });
 
