@@ -10,13 +10,15 @@
  *   `socket.<event>.json` for every server → client event (`:` in event names becomes `.`),
  *   `socket.ack.json` for acknowledgement callbacks.
  *
- * `buildSchemas()` is pure; `writeSchemas(dir)` writes the files (`intent-projector schemas`, `npm run schemas`).
+ * `buildSchemas()` is pure; `buildSchemaFiles()` adds `asyncapi.json` (src/asyncapi.ts), and
+ * `writeSchemas(dir)` writes them all (`intent-projector schemas`, `npm run schemas`).
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { cloudEventSchema, EVENT_TYPES, intentEventSchema, type EventType } from './contract/events.js';
 import { ackSchema, serverEventSchemas, type ServerEventName } from './contract/socket.js';
+import { buildAsyncApi } from './asyncapi.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -77,6 +79,14 @@ export function buildSchemas(): Record<string, JsonSchema> {
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+export const ASYNCAPI_FILE = 'asyncapi.json';
+
+/** Every file of `schemas/`: the JSON Schemas and the AsyncAPI document, sorted by file name. */
+export function buildSchemaFiles(): Record<string, JsonSchema> {
+  const out: Record<string, JsonSchema> = { ...buildSchemas(), [ASYNCAPI_FILE]: buildAsyncApi() };
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 /** The text of one schema file: 2-space JSON and a trailing newline. */
 export function formatSchema(schema: JsonSchema): string {
   return `${JSON.stringify(schema, null, 2)}\n`;
@@ -87,7 +97,7 @@ export function formatSchema(schema: JsonSchema): string {
  * so the directory mirrors the code exactly. Returns the file names written.
  */
 export async function writeSchemas(dir: string): Promise<string[]> {
-  const schemas = buildSchemas();
+  const schemas = buildSchemaFiles();
   await mkdir(dir, { recursive: true });
   for (const existing of await readdir(dir)) {
     if (existing.endsWith('.json') && !(existing in schemas)) await rm(path.join(dir, existing));

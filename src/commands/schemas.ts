@@ -5,12 +5,12 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildSchemas, formatSchema, SCHEMA_ID_BASE, writeSchemas } from '../schemas.js';
+import { buildSchemaFiles, formatSchema, SCHEMA_ID_BASE, writeSchemas } from '../schemas.js';
 import { parseCommand, UsageError, type Command } from './common.js';
 
 /** Files in `dir` that are stale generated schemas (fine to delete) or foreign JSON (not fine). */
 async function inspect(dir: string): Promise<{ stale: string[]; foreign: string[] }> {
-  const expected = buildSchemas();
+  const expected = buildSchemaFiles();
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json') && !(f in expected));
   const stale: string[] = [];
   const foreign: string[] = [];
@@ -29,7 +29,7 @@ async function inspect(dir: string): Promise<{ stale: string[]; foreign: string[
 
 async function outOfDate(dir: string): Promise<string[]> {
   const out: string[] = (await inspect(dir)).stale.map((f) => `${f} (no longer generated)`);
-  for (const [file, schema] of Object.entries(buildSchemas())) {
+  for (const [file, schema] of Object.entries(buildSchemaFiles())) {
     const text = await readFile(path.join(dir, file), 'utf8').catch(() => undefined);
     if (text === undefined) out.push(`${file} (missing)`);
     else if (text !== formatSchema(schema)) out.push(`${file} (differs)`);
@@ -39,12 +39,13 @@ async function outOfDate(dir: string): Promise<string[]> {
 
 export const schemasCommand: Command = {
   name: 'schemas',
-  summary: 'write the JSON Schemas of the input events and Socket.IO payloads',
+  summary: 'write the JSON Schemas of the input events and Socket.IO payloads, and asyncapi.json',
   help: `Usage: intent-projector schemas [options]
 
 Writes one JSON Schema (draft 2020-12) per input event and per Socket.IO payload, generated from
 the zod schemas the service validates with: event.json, event.<type>.json, cloudevent.json,
-socket.<event>.json. Generated files that are no longer produced are deleted; a directory holding
+socket.<event>.json, and the AsyncAPI 3.0 document of the Socket.IO contract, asyncapi.json.
+Generated files that are no longer produced are deleted; a directory holding
 other JSON files is refused.
 
 Options:
@@ -73,7 +74,7 @@ Exit codes: 0 written (or up to date), 1 out of date (--check) or write failure,
         io.stderr.write(`error: ${dir} is out of date (${stale.length} files); run intent-projector schemas --out ${dir}\n`);
         return 1;
       }
-      io.stdout.write(`${dir} is up to date (${Object.keys(buildSchemas()).length} files)\n`);
+      io.stdout.write(`${dir} is up to date (${Object.keys(buildSchemaFiles()).length} files)\n`);
       return 0;
     }
     const { foreign } = await inspect(dir);
@@ -83,7 +84,7 @@ Exit codes: 0 written (or up to date), 1 out of date (--check) or write failure,
       );
     }
     const files = await writeSchemas(dir);
-    io.stdout.write(`wrote ${files.length} JSON Schema files to ${dir}\n`);
+    io.stdout.write(`wrote ${files.length} schema files to ${dir}\n`);
     return 0;
   },
 };

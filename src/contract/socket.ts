@@ -154,6 +154,20 @@ export interface ClientToServerEvents {
 
 export type ClientEventName = keyof ClientToServerEvents;
 
+const clientIntentId = z.string().max(200).describe('intent id, 0x followed by 64 hex digits (any case)');
+
+/**
+ * The arguments of every client → server event before the acknowledgement callback, as zod
+ * tuples (for the AsyncAPI document, `schemas/asyncapi.json`); `satisfies` keeps one per event.
+ */
+export const clientEventSchemas = {
+  'subscribe:intent': z.tuple([clientIntentId]),
+  'unsubscribe:intent': z.tuple([clientIntentId]),
+  'subscribe:all': z.tuple([]),
+  'unsubscribe:all': z.tuple([]),
+  ping: z.tuple([]),
+} as const satisfies Record<ClientEventName, z.ZodTuple>;
+
 /** Room names: one per intent and one for all intents. */
 export const ALL_INTENTS_ROOM = 'all-intents';
 export const intentRoom = (intentId: string): string => `intent:${intentId}`;

@@ -7,12 +7,14 @@
  *   GET /intents/:intentId  200 formatted intent | 404 {error} | 400 {error} (malformed id)
  *   GET /intents/:intentId/settlement-proof  200 the intent:settlement_proof payload | 404 | 400
  *   GET /stats              200 mempool stats
+ *   GET /asyncapi.json      200 the AsyncAPI 3.0 document of the Socket.IO contract (src/asyncapi.ts)
  *   GET /, /<file>          static files of public/ (404 when missing)
  *
  * HEAD is answered like GET without a body; any other method is 405. Requests under
  * `/socket.io/` never get here: Socket.IO intercepts them on the same http server.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { buildAsyncApi } from '../asyncapi.js';
 import type { Config } from '../config.js';
 import { formatIntent, formatSettlementProof } from '../fanout/format.js';
 import type { Logger } from '../log.js';
@@ -37,6 +39,9 @@ export interface HttpRouteDeps {
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 const INTENT_PATH = /^\/intents\/([^/]+?)(\/settlement-proof)?$/;
+
+/** Built on first request: the same for every request of the process. */
+let asyncApi: ReturnType<typeof buildAsyncApi> | undefined;
 
 export function createRequestHandler(deps: HttpRouteDeps): RequestHandler {
   return (req, res) => {
@@ -73,6 +78,8 @@ async function route(deps: HttpRouteDeps, req: IncomingMessage, res: ServerRespo
   }
 
   if (pathname === '/stats') return sendJson(res, 200, deps.store.stats(), req);
+
+  if (pathname === '/asyncapi.json') return sendJson(res, 200, (asyncApi ??= buildAsyncApi()), req);
 
   const intent = INTENT_PATH.exec(pathname);
   if (intent !== null) {

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
-import { buildSchemas } from '../../src/schemas.js';
+import { buildSchemaFiles } from '../../src/schemas.js';
 
 function io() {
   let out = '';
@@ -31,8 +31,8 @@ describe('schemas', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'schemas-'));
     const w = io();
     expect(await runCli(['schemas', '--out', dir], w.io)).toBe(0);
-    const n = Object.keys(buildSchemas()).length;
-    expect(w.out()).toBe(`wrote ${n} JSON Schema files to ${dir}\n`);
+    const n = Object.keys(buildSchemaFiles()).length;
+    expect(w.out()).toBe(`wrote ${n} schema files to ${dir}\n`);
     const event = JSON.parse(readFileSync(path.join(dir, 'event.json'), 'utf8')) as { title: string };
     expect(event.title).toContain('Intent event');
 
