@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka as KafkaClient, Producer } from 'kafkajs';
-import { DEFAULT_FETCH } from '../../src/ingest/kafka-source.js';
+import { DEFAULT_FETCH } from '../../src/ingest/consumer-runner.js';
+import { createTopics as createUsableTopics } from '../../src/ingest/topics.js';
 
 const { Kafka, logLevel, CompressionTypes, Partitioners } = kafkajs;
 
@@ -84,12 +85,12 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Creates topics (if missing) and waits for their leaders. */
+/** Creates topics (if missing) and waits until they are usable (src/ingest/topics.ts). */
 export async function createTopics(admin: Admin, names: readonly string[], partitions: number): Promise<void> {
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-  });
+  await createUsableTopics(
+    admin,
+    names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+  );
 }
 
 export interface PartitionEnd {

@@ -10,6 +10,7 @@ import { Scheduler } from '../sim/scheduler.js';
 import { kafkaSink } from '../sim/sinks.js';
 import { configFlags, configHelp, KAFKA_VARS, numberOption, parseCommand, stderrLogger, UsageError, type Command } from './common.js';
 import { preflight } from '../ingest/preflight.js';
+import { createTopics } from '../ingest/topics.js';
 
 const { Partitioners } = kafkajs;
 const FLAGS = configFlags(KAFKA_VARS);
@@ -46,7 +47,10 @@ export async function simulate(config: Config, logger: Logger, opts: SimulateOpt
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: opts.partitions })) });
+      await createTopics(
+        admin,
+        missing.map((topic) => ({ topic, numPartitions: opts.partitions })),
+      );
       logger.info({ topics: missing, partitions: opts.partitions }, 'created missing topics');
     } finally {
       await admin.disconnect();

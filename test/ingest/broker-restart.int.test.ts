@@ -17,6 +17,7 @@ import type { Kafka as KafkaClient, Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IntentEventInput } from '../../src/contract/events.js';
+import { createTopics } from '../support/broker.js';
 import { generateHistory } from '../support/histories.js';
 import { freePort } from '../support/ports.js';
 import {
@@ -161,15 +162,9 @@ describe('broker restart', () => {
         if (passed) for (const f of broker.files) rmSync(f, { force: true });
         else console.warn(`[broker-restart] broker log kept: ${broker.files[0]}`);
       });
-      const admin = clientFor(broker.brokers, 'restart-admin').admin();
-      await admin.connect();
-      const topics = await createTestTopics('restart', 4, async (names, partitions) => {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-        });
-      });
-      await admin.disconnect();
+      const topics = await createTestTopics('restart', 4, (names, partitions) =>
+        createTopics(names, partitions, clientFor(broker.brokers, 'restart-admin')),
+      );
 
       const history = generateHistory({ intents: 150, seed: 31 });
       const historyEvents = [...history.lifecycle, ...history.proof];

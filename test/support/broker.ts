@@ -3,13 +3,14 @@
  *
  *   brokers()                    bootstrap servers for this run, e.g. ['127.0.0.1:19092']
  *   uniqueTopic('intents')       'intents-<time>-<random>': no test ever sees another's records
- *   createTopics([t], 3)         create topics (waits for leaders)
+ *   createTopics([t], 3)         create topics (waits until they are usable)
  *   kafka('my-test')             a kafkajs Kafka client (quiet logging) on the provided broker
  */
 import { randomBytes } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import type { Kafka as KafkaClient, logLevel as LogLevel } from 'kafkajs';
 import { inject } from 'vitest';
+import { createTopics as createUsableTopics } from '../../src/ingest/topics.js';
 // Brings in the `declare module 'vitest' { interface ProvidedContext }` augmentation (types only).
 import type {} from './global-setup.js';
 
@@ -42,15 +43,19 @@ export function kafka(clientId = 'test', level: LogLevel = logLevel.NOTHING): Ka
   });
 }
 
-/** Creates the topics (idempotent) and waits until each has a leader. */
-export async function createTopics(names: string[], partitions = 1): Promise<void> {
-  const admin = kafka('test-admin').admin();
+/**
+ * Creates the topics (idempotent) on the brokers of `client` (default: the provided broker) and
+ * waits until every partition has a leader and answers ListOffsets (see src/ingest/topics.ts for
+ * why `waitForLeaders` alone is not enough on a just-started KRaft broker).
+ */
+export async function createTopics(names: string[], partitions = 1, client: KafkaClient = kafka('test-admin')): Promise<void> {
+  const admin = client.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-    });
+    await createUsableTopics(
+      admin,
+      names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    );
   } finally {
     await admin.disconnect();
   }

@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import type { TestProject } from 'vitest/node';
+import { withTimeout } from '../../src/ingest/kafka-util.js';
 import { freePort } from './ports.js';
 
 declare module 'vitest' {
@@ -52,14 +53,6 @@ interface Broker {
 const log = (msg: string): void => {
   process.stderr.write(`[kafka-setup] ${msg}\n`);
 };
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms}ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Connects an admin client and asks for cluster metadata; throws if the broker doesn't answer. */
 async function verifyBrokers(brokers: string, timeoutMs: number): Promise<void> {
