@@ -70,7 +70,8 @@ export type { Emission } from './fanout/emissions.js';
 export { formatIntent, formatProof } from './fanout/format.js';
 
 export { decodeRecord, decodeValue } from './ingest/decode.js';
-export type { Decoded, RawRecord, RecordHeaders } from './ingest/decode.js';
+export type { Decoded, RawRecord } from './ingest/decode.js';
+export type { RecordHeaders } from './ingest/headers.js';
 export type {
   DeadLetterSink,
   EventSource,

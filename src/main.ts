@@ -5,7 +5,9 @@
  */
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { EmbeddedLog, EmbeddedSource, MemoryDeadLetterSink } from './ingest/embedded-source.js';
+import { EmbeddedLog } from './ingest/embedded-log.js';
+import { EmbeddedSource } from './ingest/embedded-source.js';
+import { MemoryDeadLetterSink } from './ingest/memory-dlq.js';
 import type { EventSource, SourceHandlers } from './ingest/source.js';
 import { startService, type Service } from './service.js';
 import { Producer, type ProducerSummary } from './sim/producer.js';

@@ -5,9 +5,7 @@
  * Never throws: a bad record yields `{ ok: false, reason }` naming the wrong field.
  */
 import { intentEventSchema, type IntentEvent } from '../contract/events.js';
-
-export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
-export type RecordHeaders = Record<string, HeaderValue>;
+import { headerValue as header, type RecordHeaders } from './headers.js';
 
 export interface RawRecord {
   readonly value: Buffer | string | null;
@@ -25,13 +23,6 @@ export type Decoded =
   | { readonly ok: false; readonly kind: DecodeFailure; readonly reason: string };
 
 const CE_NAMES: Readonly<Record<string, string>> = { eventId: 'id', intentId: 'subject', occurredAt: 'time' };
-
-function header(headers: RecordHeaders | undefined, name: string): string | undefined {
-  const v = headers?.[name];
-  if (v === undefined) return undefined;
-  const first = Array.isArray(v) ? v[0] : v;
-  return first === undefined ? undefined : first.toString();
-}
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
   try {

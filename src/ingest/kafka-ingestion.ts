@@ -13,7 +13,7 @@ import type { RetryOptions } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { createKafka, type KafkaClient } from './kafka-client.js';
-import { KafkaDlq } from './kafka-dlq.js';
+import { KafkaDlq } from './dlq-writer.js';
 import { KafkaSource, kafkaSourceOptionsFromConfig, type KafkaSourceOptions } from './kafka-source.js';
 import { preflight } from './preflight.js';
 

@@ -3,7 +3,7 @@
  * `embedded-source.ts` with an in-process log fed by the simulator. Another client can plug in by
  * implementing this interface.
  */
-import type { RecordHeaders } from './decode.js';
+import type { RecordHeaders } from './headers.js';
 
 export interface SourceRecord {
   readonly topic: string;

@@ -2,7 +2,7 @@
  * Where the simulator writes: the embedded in-process log, or Kafka (kafkajs producer).
  */
 import type { Producer as KafkaProducer } from 'kafkajs';
-import type { EmbeddedLog } from '../ingest/embedded-source.js';
+import type { EmbeddedLog } from '../ingest/embedded-log.js';
 import type { SimTopic } from './lifecycle.js';
 import type { RecordSink } from './producer.js';
 import type { SimRecord } from './records.js';

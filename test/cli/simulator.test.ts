@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeRecord } from '../../src/ingest/decode.js';
-import { EmbeddedLog, EmbeddedSource, MemoryDeadLetterSink } from '../../src/ingest/embedded-source.js';
+import { EmbeddedLog } from '../../src/ingest/embedded-log.js';
+import { EmbeddedSource } from '../../src/ingest/embedded-source.js';
+import { MemoryDeadLetterSink } from '../../src/ingest/memory-dlq.js';
 import { formatIntent } from '../../src/fanout/format.js';
 import type { SourceBatch } from '../../src/ingest/source.js';
 import { Pipeline } from '../../src/pipeline.js';

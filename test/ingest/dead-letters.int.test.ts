@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from 'kafkajs';
 import { pino } from 'pino';
-import { DLQ_HEADERS } from '../../src/ingest/kafka-dlq.js';
+import { DLQ_HEADERS } from '../../src/ingest/dlq-headers.js';
 import type { Logger } from '../../src/log.js';
 import { kafka } from '../support/broker.js';
 import { wireEvent } from '../support/histories.js';

@@ -3,7 +3,7 @@ import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { pinoLogCreator, REPEAT_WINDOW_MS } from '../../src/ingest/kafka-client.js';
-import { deadLetterHeaders, DLQ_HEADERS, MAX_REASON_LENGTH } from '../../src/ingest/kafka-dlq.js';
+import { deadLetterHeaders, DLQ_HEADERS, MAX_REASON_LENGTH } from '../../src/ingest/dlq-headers.js';
 
 const { logLevel } = kafkajs;
 

@@ -1,0 +1,92 @@
+/**
+ * One fetched batch of the Kafka source: hands the records this process has not applied yet to
+ * `onBatch` in chunks, and moves the partition's position (`ReplayTracker`) only after a chunk was
+ * applied. Records below the position (re-fetched after a rejoin) are skipped, so a restarted
+ * consumer applies nothing twice and skips nothing. A rejected `onBatch` is fatal: the position
+ * stays on the first record not applied (a `DeadLetterWriteError` names it) and `onFatal` is told.
+ */
+import type { Batch, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { DeadLetterWriteError } from './dlq-writer.js';
+import { errorOf } from './kafka-util.js';
+import type { ReplayTracker } from './replay-tracker.js';
+import type { SourceBatch, SourceRecord } from './source.js';
+
+export interface BatchHandlerOptions {
+  readonly tracker: ReplayTracker;
+  /** records handed to `onBatch` at once; offsets are resolved and a heartbeat sent after each */
+  readonly chunkSize: number;
+  readonly onBatch: (batch: SourceBatch) => Promise<void>;
+  /** a position moved: the source checks whether it caught up */
+  readonly onProgress: () => void;
+  /** `onBatch` rejected at `offset` of `topic`/`partition` */
+  readonly onFatal: (cause: Error, topic: string, partition: number, offset: string) => void;
+}
+
+export function toSourceRecord(topic: string, partition: number, m: KafkaMessage): SourceRecord {
+  return { topic, partition, offset: m.offset, key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {} };
+}
+
+export class BatchHandler {
+  constructor(private readonly opts: BatchHandlerOptions) {}
+
+  /** Handles one `eachBatch` call; `current()` turns false when this consumer may no longer apply anything. */
+  async handle(payload: EachBatchPayload, current: () => boolean): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    const { tracker, chunkSize } = this.opts;
+    if (!current()) return;
+    tracker.observeHigh(topic, partition, BigInt(batch.highWatermark));
+    const from = tracker.position(topic, partition) ?? tracker.ensure(topic, partition);
+    const batchEnd = BigInt(batch.lastOffset()) + 1n;
+    const messages = pending(batch, from);
+    if (messages.length === 0) {
+      // all already applied in this process (re-fetched after a rejoin): just move on
+      resolveOffset(batch.lastOffset());
+      tracker.advance(topic, partition, batchEnd, 0);
+      this.opts.onProgress();
+      return;
+    }
+    for (let i = 0; i < messages.length; i += chunkSize) {
+      if (!isRunning() || isStale() || !current()) return;
+      const chunk = messages.slice(i, i + chunkSize);
+      const last = chunk[chunk.length - 1]!.offset;
+      try {
+        await this.opts.onBatch({ topic, partition, records: chunk.map((m) => toSourceRecord(topic, partition, m)) });
+      } catch (err) {
+        // A dead letter that could not be written names its record: the ones before it were applied.
+        const stuck =
+          err instanceof DeadLetterWriteError && err.record.topic === topic && err.record.partition === partition
+            ? err.record.offset
+            : chunk[0]!.offset;
+        const applied = chunk.filter((m) => BigInt(m.offset) < BigInt(stuck));
+        if (applied.length > 0) {
+          resolveOffset(applied[applied.length - 1]!.offset);
+          tracker.advance(topic, partition, BigInt(stuck), applied.length);
+        }
+        this.opts.onFatal(errorOf(err), topic, partition, stuck);
+        return;
+      }
+      resolveOffset(last);
+      const isLast = i + chunkSize >= messages.length;
+      tracker.advance(topic, partition, isLast ? batchEnd : BigInt(last) + 1n, chunk.length);
+      this.opts.onProgress();
+      await heartbeat();
+    }
+  }
+
+  /**
+   * Batches of only control records / aborted transactions never reach `handle`; kafkajs resolves
+   * them itself, and the position must follow or catch-up would never be reached.
+   */
+  skipped(topic: string, partition: number, lastOffset: string): void {
+    this.opts.tracker.advance(topic, partition, BigInt(lastOffset) + 1n, 0);
+    this.opts.onProgress();
+  }
+}
+
+/** The batch's messages at or after `from` (those before were applied by this process already). */
+function pending(batch: Batch, from: bigint): KafkaMessage[] {
+  const first = batch.messages[0];
+  if (first === undefined || BigInt(first.offset) >= from) return batch.messages;
+  return batch.messages.filter((m) => BigInt(m.offset) >= from);
+}
