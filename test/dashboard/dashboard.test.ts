@@ -25,10 +25,16 @@ const ARGS = [
 
 const STAT_KEYS = ['total', 'submitted', 'matched', 'executing', 'completed', 'failed', 'cancelled'] as const;
 
+/**
+ * The counts on the page, read in one go: the page writes all of them in one task per
+ * `mempool:stats`, so one evaluate sees one message's counts (reading them one by one could
+ * straddle an update).
+ */
 async function statsOnPage(page: Page): Promise<Record<(typeof STAT_KEYS)[number], number>> {
-  const out = {} as Record<(typeof STAT_KEYS)[number], number>;
-  for (const k of STAT_KEYS) out[k] = Number(await page.getByTestId(`stat-${k}`).textContent());
-  return out;
+  return page.evaluate(
+    (keys) => Object.fromEntries(keys.map((k) => [k, Number(document.querySelector(`[data-testid="stat-${k}"]`)?.textContent)])),
+    [...STAT_KEYS],
+  ) as Promise<Record<(typeof STAT_KEYS)[number], number>>;
 }
 
 describe('dashboard', () => {
