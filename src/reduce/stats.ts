@@ -17,7 +17,8 @@ export interface MempoolStats {
 
 type Counter = Exclude<keyof MempoolStats, 'total'>;
 
-const COUNTER: Readonly<Record<InternalStatus, Counter>> = {
+/** The count each internal status is counted in. */
+export const COUNTER_OF: Readonly<Record<InternalStatus, Counter>> = {
   SUBMITTED: 'submitted',
   MATCHED: 'matched',
   EXECUTING: 'executing',
@@ -34,16 +35,16 @@ export function emptyStats(): MempoolStats {
 export function applyToStats(stats: MempoolStats, diff: Diff): boolean {
   switch (diff.kind) {
     case 'created':
-      stats[COUNTER[diff.projection.status]]++;
+      stats[COUNTER_OF[diff.projection.status]]++;
       stats.total++;
       return true;
     case 'updated':
       if (diff.status === null) return false;
-      stats[COUNTER[diff.status.from]]--;
-      stats[COUNTER[diff.status.to]]++;
+      stats[COUNTER_OF[diff.status.from]]--;
+      stats[COUNTER_OF[diff.status.to]]++;
       return true;
     case 'removed':
-      stats[COUNTER[diff.previous.status]]--;
+      stats[COUNTER_OF[diff.previous.status]]--;
       stats.total--;
       return true;
     default: {
@@ -57,7 +58,7 @@ export function applyToStats(stats: MempoolStats, diff: Diff): boolean {
 export function countStats(projections: Iterable<{ status: InternalStatus }>): MempoolStats {
   const s = emptyStats();
   for (const p of projections) {
-    s[COUNTER[p.status]]++;
+    s[COUNTER_OF[p.status]]++;
     s.total++;
   }
   return s;

@@ -9,23 +9,43 @@
  * cannot drop a tombstone the other topic's records still need. The pipeline calls it once per
  * batch after catch-up. Memory for removed intents is thus bounded by the removals within the
  * retention window.
+ *
+ * `exportImage()` / `ProjectionStore.restore(image)` are the snapshot API (src/snapshot/codec.ts):
+ * the whole fold state as plain data, and a store rebuilt from it that folds on exactly as the
+ * original would. The image is a view, not a copy: encode it before applying more events.
  */
 import type { IntentEvent } from '../contract/events.js';
 import type { Diff } from './diff.js';
 import { evolve } from './evolve.js';
 import type { IntentState, Projection } from './projection.js';
-import { applyToStats, emptyStats, type MempoolStats } from './stats.js';
+import { applyToStats, COUNTER_OF, emptyStats, type MempoolStats } from './stats.js';
 
 export interface StoreOptions {
   /** event time a tombstone is kept after the removal; Infinity keeps them all (default) */
   readonly tombstoneRetentionMs?: number;
 }
 
+/** Everything the fold carries from one event to the next (the running counts are derived). */
+export interface StoreImage {
+  /** live projections and tombstones, one entry per intentId */
+  readonly states: Iterable<readonly [string, IntentState]>;
+  /** tombstones not yet pruned, oldest first */
+  readonly tombstoneQueue: Iterable<TombstoneEntry>;
+  readonly lifecycleTime: number;
+  readonly proofTime: number;
+  readonly eventsApplied: number;
+}
+
+export interface TombstoneEntry {
+  readonly intentId: string;
+  readonly removedAt: number;
+}
+
 export class ProjectionStore {
   private readonly states = new Map<string, IntentState>();
   private readonly counts: MempoolStats = emptyStats();
   /** tombstones in the order they were made; entries before `queueHead` are done */
-  private readonly tombstoneQueue: { readonly intentId: string; readonly removedAt: number }[] = [];
+  private readonly tombstoneQueue: TombstoneEntry[] = [];
   private queueHead = 0;
   private readonly retention: number;
   /** greatest occurredAt applied, per topic family (intent.* / proof.*) */
@@ -36,6 +56,35 @@ export class ProjectionStore {
 
   constructor(opts: StoreOptions = {}) {
     this.retention = opts.tombstoneRetentionMs ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** A store in the state `image` describes; the running counts are recounted from it. */
+  static restore(image: StoreImage, opts: StoreOptions = {}): ProjectionStore {
+    const store = new ProjectionStore(opts);
+    for (const [id, state] of image.states) {
+      store.states.set(id, state);
+      if (state.kind === 'live') {
+        store.live++;
+        store.counts[COUNTER_OF[state.projection.status]]++;
+        store.counts.total++;
+      }
+    }
+    for (const entry of image.tombstoneQueue) store.tombstoneQueue.push(entry);
+    store.lifecycleTime = image.lifecycleTime;
+    store.proofTime = image.proofTime;
+    store.applied = image.eventsApplied;
+    return store;
+  }
+
+  /** The fold state as plain data (a view: encode it before the next `apply`). */
+  exportImage(): StoreImage {
+    return {
+      states: this.states.entries(),
+      tombstoneQueue: this.tombstoneQueue.slice(this.queueHead),
+      lifecycleTime: this.lifecycleTime,
+      proofTime: this.proofTime,
+      eventsApplied: this.applied,
+    };
   }
 
   /** Folds one event; returns what changed, or null when the event changed nothing. */
