@@ -9,14 +9,14 @@
  *   u32 K (de-duplication keys), f64 lifecycleTime, f64 proofTime, f64 eventsApplied
  *   ids N×32 | kind N×u8 | removedAt N×f64
  *   live: status, proofStatus, htlcState, submittedSeen, seenCount L×u8 each | version L×u32 |
- *         F64_FIELDS L×f64 each | STRING_FIELDS L×u32 each (index into strings, 0 = null)
+ *         F64_COLUMNS L×f64 each | STRING_COLUMNS L×u32 each (index into strings, 0 = null)
  *   seen K×f64 | seenAt K×f64 | queue ids Q×32 | queue removedAt Q×f64
  *   string lengths S×u32 | string bytes (UTF-8)
  * null numbers are NaN (no time, chain or horizon is ever NaN).
  *
  * Changing this layout (or what the store keeps) changes FORMAT_VERSION in envelope.ts.
  */
-import type { IntentState, Projection, TxHashes, TxHashKey } from '../reduce/projection.js';
+import type { IntentState, Projection, SettlementProof, TxHashes, TxHashKey } from '../reduce/projection.js';
 import { EMPTY_TX_HASHES } from '../reduce/projection.js';
 import { HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES } from '../reduce/status.js';
 import type { StoreImage, TombstoneEntry } from '../reduce/store.js';
@@ -42,8 +42,15 @@ const TX_KEYS = [
   'sourceRefund',
   'destinationRefund',
 ] as const satisfies readonly TxHashKey[];
-const PLAIN_STRINGS = ['solver', 'amount', 'error', 'failureReason'] as const satisfies readonly (keyof Projection)[];
-const STRING_COLUMNS = PLAIN_STRINGS.length + TX_KEYS.length;
+const PLAIN_STRINGS = ['solver', 'amount', 'user', 'error', 'failureReason'] as const satisfies readonly (keyof Projection)[];
+/** string columns: PLAIN_STRINGS, then the settlement proof's proof and verifier, then TX_KEYS */
+const PROOF_COL = PLAIN_STRINGS.length;
+const VERIFIER_COL = PROOF_COL + 1;
+const TX_COL = VERIFIER_COL + 1;
+const STRING_COLUMNS = TX_COL + TX_KEYS.length;
+/** f64 columns: F64_FIELDS, then the settlement proof's generatedAt (NaN: no proof) */
+const SETTLED_COL = F64_FIELDS.length;
+const F64_COLUMNS = SETTLED_COL + 1;
 const U8_COLUMNS = 5;
 
 const INTENT_ID = /^0x[0-9a-f]{64}$/;
@@ -76,7 +83,7 @@ function layout(z: Sizes) {
   const removedAt = take(z.n * 8);
   const u8 = take(z.l * U8_COLUMNS);
   const version = take(z.l * 4);
-  const f64 = take(z.l * 8 * F64_FIELDS.length);
+  const f64 = take(z.l * 8 * F64_COLUMNS);
   const str = take(z.l * 4 * STRING_COLUMNS);
   const seen = take(z.k * 8);
   const seenAt = take(z.k * 8);
@@ -118,6 +125,8 @@ export function encodeImage(image: StoreImage): Uint8Array {
     l++;
     k += p.seen.length;
     for (const f of PLAIN_STRINGS) ref(p[f]);
+    ref(p.settlementProof?.proof);
+    ref(p.settlementProof?.verifier);
     for (const t of TX_KEYS) ref(p.txHashes[t]);
   }
   const sizes: Sizes = { n: entries.length, l, q: queue.length, k, s: strings.length, stringBytes };
@@ -135,7 +144,7 @@ export function encodeImage(image: StoreImage): Uint8Array {
   const removedAt = new Float64Array(ab, o.removedAt, sizes.n);
   const u8 = new Uint8Array(ab, o.u8, l * U8_COLUMNS);
   const version = new Uint32Array(ab, o.version, l);
-  const f64 = new Float64Array(ab, o.f64, l * F64_FIELDS.length);
+  const f64 = new Float64Array(ab, o.f64, l * F64_COLUMNS);
   const str = new Uint32Array(ab, o.str, l * STRING_COLUMNS);
   const seen = new Float64Array(ab, o.seen, k);
   const seenAt = new Float64Array(ab, o.seenAt, k);
@@ -157,7 +166,10 @@ export function encodeImage(image: StoreImage): Uint8Array {
     version[j] = p.version;
     for (const [c, f] of F64_FIELDS.entries()) f64[c * l + j] = p[f] ?? Number.NaN;
     for (const [c, f] of PLAIN_STRINGS.entries()) str[c * l + j] = ref(p[f]);
-    for (const [c, t] of TX_KEYS.entries()) str[(PLAIN_STRINGS.length + c) * l + j] = ref(p.txHashes[t]);
+    f64[SETTLED_COL * l + j] = p.settlementProof?.generatedAt ?? Number.NaN;
+    str[PROOF_COL * l + j] = ref(p.settlementProof?.proof);
+    str[VERIFIER_COL * l + j] = ref(p.settlementProof?.verifier);
+    for (const [c, t] of TX_KEYS.entries()) str[(TX_COL + c) * l + j] = ref(p.txHashes[t]);
     for (let x = 0; x < p.seen.length; x++, kk++) {
       seen[kk] = p.seen[x]!;
       seenAt[kk] = p.seenAt[x]!;
@@ -218,7 +230,7 @@ export function decodeImage(bytes: Uint8Array): StoreImage {
   const removedAt = new Float64Array(ab, o.removedAt, n);
   const u8 = new Uint8Array(ab, o.u8, l * U8_COLUMNS);
   const version = new Uint32Array(ab, o.version, l);
-  const f64 = new Float64Array(ab, o.f64, l * F64_FIELDS.length);
+  const f64 = new Float64Array(ab, o.f64, l * F64_COLUMNS);
   const str = new Uint32Array(ab, o.str, l * STRING_COLUMNS);
   const seen = new Float64Array(ab, o.seen, k);
   const seenAt = new Float64Array(ab, o.seenAt, k);
@@ -232,10 +244,18 @@ export function decodeImage(bytes: Uint8Array): StoreImage {
   const txHashes = (j: number): TxHashes => {
     let t: Record<string, string> | null = null;
     for (let c = 0; c < TX_KEYS.length; c++) {
-      const v = string(PLAIN_STRINGS.length + c, j);
+      const v = string(TX_COL + c, j);
       if (v !== null) (t ??= {})[TX_KEYS[c]!] = v;
     }
     return t ?? EMPTY_TX_HASHES;
+  };
+
+  const settlement = (j: number): SettlementProof | null => {
+    const generatedAt = f64[SETTLED_COL * l + j]!;
+    if (Number.isNaN(generatedAt)) return null;
+    const proof = string(PROOF_COL, j);
+    if (proof === null) throw new SnapshotCorruptError('settlement proof without its proof');
+    return { proof, verifier: string(VERIFIER_COL, j), generatedAt };
   };
 
   const states = new Array<readonly [string, IntentState]>(n);
@@ -261,6 +281,8 @@ export function decodeImage(bytes: Uint8Array): StoreImage {
       fromChain: num(f64[j]!),
       toChain: num(f64[l + j]!),
       amount: string(1, j),
+      user: string(2, j),
+      settlementProof: settlement(j),
       createdAt: f64[2 * l + j]!,
       submittedSeen: u8[3 * l + j] === 1,
       updatedAt: f64[3 * l + j]!,
@@ -268,8 +290,8 @@ export function decodeImage(bytes: Uint8Array): StoreImage {
       completedAt: num(f64[5 * l + j]!),
       proofGeneratedAt: num(f64[6 * l + j]!),
       txHashes: txHashes(j),
-      error: string(2, j),
-      failureReason: string(3, j),
+      error: string(3, j),
+      failureReason: string(4, j),
       version: version[j]!,
       seen: Array.from(seen.subarray(kk, kk + count)),
       seenAt: Array.from(seenAt.subarray(kk, kk + count)),
