@@ -51,6 +51,29 @@ const settingsSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int('SHUTDOWN_TIMEOUT_MS', 100, 600_000).default(10_000),
   /** event time a removed intent's tombstone is kept (refusing its older records); match the topics' retention */
   TOMBSTONE_RETENTION_MS: int('TOMBSTONE_RETENTION_MS', 0, Number.MAX_SAFE_INTEGER).default(604_800_000),
+  /** unsent bytes a socket may hold before it counts as a slow consumer (4.3) */
+  MAX_SOCKET_BUFFER_BYTES: int('MAX_SOCKET_BUFFER_BYTES', 1024, 1_073_741_824).default(1_048_576),
+  /** how long a socket may stay at MAX_SOCKET_BUFFER_BYTES before it is disconnected (SLOW_CONSUMER) */
+  SLOW_CONSUMER_GRACE_MS: int('SLOW_CONSUMER_GRACE_MS', 0, 3_600_000).default(10_000),
+  /** Socket.IO connections accepted in total by this node */
+  MAX_CONNECTIONS: int('MAX_CONNECTIONS', 1, 10_000_000).default(20_000),
+  /** Socket.IO connections accepted per client address */
+  MAX_CONNECTIONS_PER_IP: int('MAX_CONNECTIONS_PER_IP', 1, 10_000_000).default(256),
+  /** file descriptors kept free below the process's limit: new connections beyond are refused (503) */
+  FD_HEADROOM: int('FD_HEADROOM', 0, 1_000_000).default(256),
+  /** proxies in front of the node whose X-Forwarded-For entries are trusted: false (0), true (1) or a count */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d{1,2})$/i, 'TRUST_PROXY must be true, false or a number of proxy hops')
+    .transform((s) => (s.toLowerCase() === 'true' ? 1 : s.toLowerCase() === 'false' ? 0 : Number(s)))
+    .default(0),
+  /** a socket sending more than FLOOD_FACTOR x RATE_LIMIT_PER_SECOND events per second for FLOOD_DISCONNECT_MS is disconnected */
+  FLOOD_FACTOR: int('FLOOD_FACTOR', 1, 10_000).default(5),
+  FLOOD_DISCONNECT_MS: int('FLOOD_DISCONNECT_MS', 1000, 3_600_000).default(5000),
+  /** time a client has to send a request's headers (slow-loris) */
+  HTTP_HEADERS_TIMEOUT_MS: int('HTTP_HEADERS_TIMEOUT_MS', 100, 3_600_000).default(10_000),
+  /** time a client has to send a whole request, body included */
+  HTTP_REQUEST_TIMEOUT_MS: int('HTTP_REQUEST_TIMEOUT_MS', 100, 3_600_000).default(30_000),
   /** events per second the embedded simulator produces (embedded mode only) */
   SIMULATOR_RATE: int('SIMULATOR_RATE', 0, 1_000_000).default(20),
 });
@@ -63,6 +86,13 @@ export const configSchema = settingsSchema.superRefine((c, ctx) => {
       code: 'custom',
       path: ['KAFKA_TOPIC_PROOFS'],
       message: 'KAFKA_TOPIC_LIFECYCLE, KAFKA_TOPIC_PROOFS and KAFKA_TOPIC_DLQ must be three different topics',
+    });
+  }
+  if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HTTP_HEADERS_TIMEOUT_MS'],
+      message: 'HTTP_HEADERS_TIMEOUT_MS must not be larger than HTTP_REQUEST_TIMEOUT_MS',
     });
   }
 });

@@ -17,7 +17,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { cloudEventSchema, EVENT_TYPES, intentEventSchema, type EventType } from './contract/events.js';
-import { ackSchema, serverEventSchemas, type ServerEventName } from './contract/socket.js';
+import { ackSchema, handshakeRefusalSchema, serverEventSchemas, type ServerEventName } from './contract/socket.js';
 import { buildAsyncApi } from './asyncapi.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -75,6 +75,12 @@ export function buildSchemas(): Record<string, JsonSchema> {
     socketSchemaFile('ack'),
     'Socket.IO acknowledgement',
     'Argument of the acknowledgement callback of every client → server event.',
+  );
+  out['http.handshake-refused.json'] = outputSchema(
+    handshakeRefusalSchema,
+    'http.handshake-refused.json',
+    'Refused Socket.IO handshake',
+    'JSON body of a Socket.IO handshake refused with HTTP 429 (per-address cap) or 503 (node full).',
   );
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -90,7 +90,15 @@ export const mempoolStatsSchema = z
 
 export const pongSchema = z.object({ timestamp }).strict();
 
-export const ERROR_CODES = ['INVALID_INTENT_ID', 'INVALID_PAYLOAD', 'UNAUTHORIZED', 'TOO_MANY_SUBSCRIPTIONS', 'RATE_LIMITED'] as const;
+export const ERROR_CODES = [
+  'INVALID_INTENT_ID',
+  'INVALID_PAYLOAD',
+  'UNAUTHORIZED',
+  'TOO_MANY_SUBSCRIPTIONS',
+  'RATE_LIMITED',
+  'SLOW_CONSUMER',
+  'TOO_MANY_CONNECTIONS',
+] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const errorSchema = z.object({ event: z.string(), code: z.enum(ERROR_CODES), message: z.string() }).strict();
@@ -99,6 +107,20 @@ export const ackSchema = z.union([
   z.object({ ok: z.literal(true) }).strict(),
   z.object({ ok: z.literal(false), code: z.enum(ERROR_CODES), message: z.string() }).strict(),
 ]);
+
+/**
+ * The JSON body of a refused Socket.IO handshake (HTTP 429: too many connections from this address;
+ * 503: this node is full, try another). The client sees it as a `connect_error`.
+ */
+export const handshakeRefusalSchema = z
+  .object({
+    code: z.literal('TOO_MANY_CONNECTIONS'),
+    message: z.string(),
+    /** which limit refused: `per_ip` (429), `total` or `fd_limit` (503) */
+    limit: z.enum(['per_ip', 'total', 'fd_limit']),
+  })
+  .strict();
+export type HandshakeRefusal = z.infer<typeof handshakeRefusalSchema>;
 
 export type FormattedIntent = z.infer<typeof formattedIntentSchema>;
 export type StatusChangedPayload = z.infer<typeof statusChangedSchema>;

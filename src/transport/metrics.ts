@@ -65,6 +65,50 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly connectionsRefused = new Counter({
+    name: 'intent_projector_connections_refused_total',
+    help: 'Socket.IO handshakes and TCP connections refused, by reason (per_ip, total, fd_limit, origin)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly disconnects = new Counter({
+    name: 'intent_projector_forced_disconnects_total',
+    help: 'Sockets disconnected by the server, by reason (slow_consumer, flood)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly httpTimeouts = new Counter({
+    name: 'intent_projector_http_timeouts_total',
+    help: 'HTTP connections closed because headers or body did not arrive in time (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS)',
+    registers: [this.registry],
+  });
+  readonly droppedClientEvents = new Counter({
+    name: 'intent_projector_client_events_dropped_total',
+    help: 'Client events dropped unread because the socket was over RATE_LIMIT_PER_SECOND',
+    registers: [this.registry],
+  });
+  readonly withheldEmissions = new Counter({
+    name: 'intent_projector_slow_consumer_withheld_total',
+    help: 'Emissions not written to a socket at MAX_SOCKET_BUFFER_BYTES, by outcome (conflated: an intent:status kept for later; lost: the socket will be disconnected)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly slowConsumers = new Gauge({
+    name: 'intent_projector_slow_consumers',
+    help: 'Sockets currently holding MAX_SOCKET_BUFFER_BYTES or more unsent',
+    registers: [this.registry],
+  });
+  readonly bufferedBytes = new Gauge({
+    name: 'intent_projector_socket_buffered_bytes',
+    help: 'Unsent bytes held for all sockets (the server accounting of slow-consumers.ts)',
+    registers: [this.registry],
+  });
+  readonly bufferedBytesHighWater = new Gauge({
+    name: 'intent_projector_socket_buffered_bytes_high_water',
+    help: 'Most unsent bytes one socket has held since start',
+    registers: [this.registry],
+  });
+
   private readonly refreshers: (() => void)[] = [];
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {

@@ -13,7 +13,10 @@ import type { Socket as NetSocket } from 'node:net';
 import { Server } from 'socket.io';
 import { ALL_INTENTS_ROOM, type ClientToServerEvents, type ServerToClientEvents } from '../contract/socket.js';
 import type { Emission } from '../fanout/emissions.js';
+import { ConnectionLimits } from './connection-limits.js';
+import { onHttpTimeout } from './http-timeouts.js';
 import { createRequestHandler } from './http-routes.js';
+import { originCheck } from './origin-check.js';
 import { SocketHandlers, type IntentServer } from './socket-handlers.js';
 import { StatsBroadcaster } from './stats-broadcaster.js';
 import { PUBLIC_DIR } from './static-files.js';
@@ -29,6 +32,12 @@ export interface SocketTransport extends Transport {
 export interface TransportOptions {
   /** directory of static files; the package's public/ by default */
   readonly publicDir?: string;
+  /** the process's descriptor limit as the connection caps see it (tests); read from the OS by default */
+  readonly fdLimit?: number | null;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 export function createTransport(deps: TransportDeps, opts: TransportOptions = {}): SocketTransport {
@@ -46,6 +55,12 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
   };
 
   const httpServer = createServer(
+    {
+      // slow HTTP: headers and whole requests must arrive in time, checked every second
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1000, config.HTTP_HEADERS_TIMEOUT_MS),
+    },
     createRequestHandler({
       config,
       logger,
@@ -57,9 +72,20 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
       beforeScrape: refreshGauges,
     }),
   );
+  const limits = new ConnectionLimits({
+    maxConnections: config.MAX_CONNECTIONS,
+    maxPerIp: config.MAX_CONNECTIONS_PER_IP,
+    trustProxy: config.TRUST_PROXY,
+    fdHeadroom: config.FD_HEADROOM,
+    metrics,
+    logger,
+    ...(opts.fdLimit !== undefined ? { fdLimit: opts.fdLimit } : {}),
+  });
+  onHttpTimeout(httpServer, metrics);
   // Track raw connections so close() can end keep-alive and upgraded ones too.
   const connections = new Set<NetSocket>();
   httpServer.on('connection', (c: NetSocket) => {
+    if (!limits.acceptConnection(c)) return;
     connections.add(c);
     c.once('close', () => connections.delete(c));
   });
@@ -71,7 +97,11 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     serveClient: true,
     maxHttpBufferSize: config.MAX_MESSAGE_BYTES,
     cors: { origin: anyOrigin ? '*' : [...config.CORS_ORIGINS], methods: ['GET', 'POST'] },
+    perMessageDeflate: false,
+    ...optional('allowRequest', originCheck(config.CORS_ORIGINS, metrics)),
   });
+  io.engine.use(limits.middleware);
+  limits.attach(io.engine);
 
   let live = false;
   try {

@@ -42,6 +42,8 @@ export interface HarnessOptions {
   readonly live?: boolean;
   /** directory served as public/ (default: the package's public/) */
   readonly publicDir?: string;
+  /** the descriptor limit the connection caps see (default: the process's own) */
+  readonly fdLimit?: number | null;
 }
 
 export interface Harness {
@@ -143,7 +145,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     pipeline.isCaughtUp ? { ready: true, reason: null, caughtUp: true } : { ready: false, reason: 'catching up (0%)', caughtUp: false };
   transport = createTransport(
     { config, logger, metrics, store: pipeline.store, readiness, clock: () => harness.now },
-    opts.publicDir !== undefined ? { publicDir: opts.publicDir } : {},
+    {
+      ...(opts.publicDir !== undefined ? { publicDir: opts.publicDir } : {}),
+      ...(opts.fdLimit !== undefined ? { fdLimit: opts.fdLimit } : {}),
+    },
   );
   const port = await transport.listen();
   Object.assign(harness, { url: `http://127.0.0.1:${port}`, port, transport, pipeline });

@@ -22,6 +22,7 @@ import {
   type ErrorCode,
   type ErrorPayload,
   type FormattedIntent,
+  type HandshakeRefusal,
   type InternalStatus,
   type MempoolStatsPayload,
   type NotFoundPayload,
@@ -85,8 +86,19 @@ describe('exported contract types', () => {
     expectTypeOf<SettlementProofPayload>().toHaveProperty('verifier').toEqualTypeOf<string | null>();
     expectTypeOf<ErrorPayload>().toHaveProperty('code').toEqualTypeOf<ErrorCode>();
     expectTypeOf<ErrorCode>().toEqualTypeOf<
-      'INVALID_INTENT_ID' | 'INVALID_PAYLOAD' | 'UNAUTHORIZED' | 'TOO_MANY_SUBSCRIPTIONS' | 'RATE_LIMITED'
+      | 'INVALID_INTENT_ID'
+      | 'INVALID_PAYLOAD'
+      | 'UNAUTHORIZED'
+      | 'TOO_MANY_SUBSCRIPTIONS'
+      | 'RATE_LIMITED'
+      | 'SLOW_CONSUMER'
+      | 'TOO_MANY_CONNECTIONS'
     >();
+    expectTypeOf<HandshakeRefusal>().toEqualTypeOf<{
+      code: 'TOO_MANY_CONNECTIONS';
+      message: string;
+      limit: 'per_ip' | 'total' | 'fd_limit';
+    }>();
     expectTypeOf<Ack>().toEqualTypeOf<{ ok: true } | { ok: false; code: ErrorCode; message: string }>();
   });
 
