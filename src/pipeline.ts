@@ -3,12 +3,17 @@
  * pure fold: it holds the store, reads the clock for emission timestamps, and hands emissions to
  * whatever delivers them (the Socket.IO transport, or a recorder in tests).
  * Until `markCaughtUp()`, nothing is emitted (no `intent:new` storm for history).
+ * A batch yields to the event loop every YIELD_AFTER_MS of work, so /healthz and /readyz answer
+ * during a replay (docs/socket-io.md, "Limits").
  */
 import { decodeRecord, type TopicRole } from './ingest/decode.js';
 import type { DeadLetterSink, SourceBatch } from './ingest/source.js';
 import type { Diff } from './reduce/diff.js';
 import { ProjectionStore, type StoreOptions } from './reduce/store.js';
 import { emissionsFor, type Emission } from './fanout/emissions.js';
+
+/** Longest stretch of one batch's work before the pipeline yields to the event loop. */
+export const YIELD_AFTER_MS = 25;
 
 export interface EmissionSink {
   deliver(emissions: readonly Emission[]): void;
@@ -66,7 +71,13 @@ export class Pipeline {
     let statsDirty = false;
     const live = this.caughtUp;
     const role = this.roles.get(batch.topic);
-    for (const record of batch.records) {
+    let sliceStart = performance.now();
+    for (const [i, record] of batch.records.entries()) {
+      // a long batch (the replay's are) lets HTTP probes and sockets in every YIELD_AFTER_MS
+      if ((i & 255) === 255 && performance.now() - sliceStart >= YIELD_AFTER_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
       this.recordsRead++;
       const decoded = decodeRecord(record, role);
       if (!decoded.ok) {

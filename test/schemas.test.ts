@@ -18,6 +18,7 @@ import { EVENT_TYPES, type IntentEventInput } from '../src/contract/events.js';
 import { serverEventSchemas, type ServerEventName } from '../src/contract/socket.js';
 import { emissionsFor } from '../src/fanout/emissions.js';
 import { ProjectionStore } from '../src/reduce/store.js';
+import { refusal } from '../src/transport/connection-limits.js';
 import { buildSchemaFiles, buildSchemas, eventSchemaFile, formatSchema, socketSchemaFile } from '../src/schemas.js';
 import { anyWireEventArb, decodeAll, generateHistory, interleave } from './support/histories.js';
 
@@ -84,13 +85,14 @@ describe('schemas/ is up to date with the code', () => {
     expect(check(copy).status).toBe(1);
   });
 
-  it('has one schema per event type, the union, the CloudEvent form, every Socket.IO payload and the ack', () => {
+  it('has one schema per event type, the union, the CloudEvent form, every Socket.IO payload, the ack and the handshake refusal', () => {
     const expected = [
       'event.json',
       'cloudevent.json',
       ...EVENT_TYPES.map(eventSchemaFile),
       ...(Object.keys(serverEventSchemas) as ServerEventName[]).map(socketSchemaFile),
       socketSchemaFile('ack'),
+      'http.handshake-refused.json',
     ].sort();
     expect(Object.keys(built)).toEqual(expected);
   });
@@ -201,6 +203,8 @@ describe('Socket.IO schemas accept every payload the service emits', () => {
     });
     expectValid(socketSchemaFile('ack'), { ok: true });
     expectValid(socketSchemaFile('ack'), { ok: false, code: 'TOO_MANY_SUBSCRIPTIONS', message: 'at most 100' });
+    for (const limit of ['per_ip', 'total', 'fd_limit'] as const) expectValid('http.handshake-refused.json', refusal(limit));
+    expectInvalid('http.handshake-refused.json', { ...refusal('total'), limit: 'other' });
   });
 
   it('rejects extra fields, unknown enum values and wrong types', () => {

@@ -16,7 +16,9 @@ import type { Emission } from '../fanout/emissions.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { onHttpTimeout } from './http-timeouts.js';
 import { createRequestHandler } from './http-routes.js';
+import { guardFloods } from './flood-guard.js';
 import { originCheck } from './origin-check.js';
+import { SlowConsumers } from './slow-consumers.js';
 import { SocketHandlers, type IntentServer } from './socket-handlers.js';
 import { StatsBroadcaster } from './stats-broadcaster.js';
 import { PUBLIC_DIR } from './static-files.js';
@@ -110,7 +112,10 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     live = false;
   }
   const handlers = new SocketHandlers({ config, logger, metrics, store, clock, live });
+  const slow = new SlowConsumers({ maxBytes: config.MAX_SOCKET_BUFFER_BYTES, graceMs: config.SLOW_CONSUMER_GRACE_MS, metrics, logger });
+  guardFloods(io, config, metrics);
   io.on('connection', (socket) => {
+    slow.track(socket);
     handlers.attach(socket);
     metrics.connectedSockets.set(io.of('/').sockets.size);
     socket.on('disconnect', () => metrics.connectedSockets.set(io.of('/').sockets.size));
@@ -120,7 +125,7 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     intervalMs: config.STATS_INTERVAL_MS,
     read: () => store.stats(),
     send: (s) => {
-      io.to(ALL_INTENTS_ROOM).emit('mempool:stats', s);
+      slow.target(io.to(ALL_INTENTS_ROOM), [ALL_INTENTS_ROOM], 'mempool:stats', s).emit('mempool:stats', s);
       metrics.emissions.inc({ event: 'mempool:stats' });
     },
   });
@@ -144,7 +149,7 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     deliver(emissions: readonly Emission[]): void {
       if (closed) return;
       for (const e of emissions) {
-        broadcast(io, e);
+        broadcast(slow.target(io.to([...e.rooms]), e.rooms, e.event, e.payload), e);
         metrics.emissions.inc({ event: e.event });
       }
     },
@@ -171,8 +176,7 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
   };
 }
 
-/** `io.to(rooms).emit(event, payload)` for one emission (its event and payload are correlated). */
-function broadcast(io: IntentServer, e: Emission): void {
-  const target = io.to([...e.rooms]);
+/** `target.emit(event, payload)` for one emission (its event and payload are correlated). */
+function broadcast(target: ReturnType<IntentServer['to']>, e: Emission): void {
   (target.emit as (this: typeof target, event: string, payload: unknown) => boolean).call(target, e.event, e.payload);
 }

@@ -2,10 +2,9 @@
  * The five client events of contract.md section 4, per socket:
  * `subscribe:intent`, `unsubscribe:intent`, `subscribe:all`, `unsubscribe:all`, `ping`.
  *
- * - Every event goes through the socket's token bucket first; over the limit it is dropped and
- *   the sender gets `error {code: RATE_LIMITED}` (at most one such `error` event per second; the
- *   ack, when the client asked for one, is always answered). Events that are not one of the five
- *   are dropped silently.
+ * - The rate limit is applied before these handlers, to the connection's raw messages
+ *   (flood-guard.ts): an event over the limit never gets here. Events that are not one of the
+ *   five are dropped silently.
  * - Arguments are validated (guards.ts); a refusal answers `error {event, code, message}` and
  *   `{ok:false, code, message}` to the ack, and changes nothing.
  * - While the pipeline is catching up, (un)subscriptions are validated at once but queued, in
@@ -28,7 +27,6 @@ import { formatIntent, formatSettlementProof } from '../fanout/format.js';
 import type { Logger } from '../log.js';
 import { checkAdminToken, parseIntentId, splitAck, type Refusal } from './guards.js';
 import type { Metrics } from './metrics.js';
-import { monotonicMs, TokenBucket } from './rate-limit.js';
 import type { ProjectionReader } from './transport.js';
 
 export type IntentServer = Server<ClientToServerEvents, ServerToClientEvents>;
@@ -42,8 +40,6 @@ export interface SocketHandlerDeps {
   readonly clock: () => number;
   /** true once the pipeline has caught up (subscriptions are answered at once from then on) */
   readonly live: boolean;
-  /** monotonic milliseconds for rate limiting; performance.now by default */
-  readonly monotonic?: () => number;
 }
 
 const CLIENT_EVENTS: ReadonlySet<string> = new Set<ClientEventName>([
@@ -54,48 +50,29 @@ const CLIENT_EVENTS: ReadonlySet<string> = new Set<ClientEventName>([
   'ping',
 ]);
 
-/** Least time between two RATE_LIMITED `error` events to one socket. */
-const RATE_LIMIT_ERROR_INTERVAL_MS = 1000;
-
 interface SocketState {
   readonly socket: IntentSocket;
-  readonly bucket: TokenBucket;
   /** intent ids the socket is (or, while catching up, will be) subscribed to */
   readonly intents: Set<string>;
   /** room operations waiting for the catch-up, in arrival order */
   readonly queued: (() => void)[];
-  lastRateLimitError: number;
 }
 
 export class SocketHandlers {
   private live: boolean;
   private readonly sockets = new Map<string, SocketState>();
-  private readonly monotonic: () => number;
 
   constructor(private readonly deps: SocketHandlerDeps) {
     this.live = deps.live;
-    this.monotonic = deps.monotonic ?? monotonicMs;
   }
 
   /** Wires one connected socket. */
   attach(socket: IntentSocket): void {
-    const rate = this.deps.config.RATE_LIMIT_PER_SECOND;
-    const state: SocketState = {
-      socket,
-      bucket: new TokenBucket(rate, rate * 2, this.monotonic),
-      intents: new Set(),
-      queued: [],
-      lastRateLimitError: Number.NEGATIVE_INFINITY,
-    };
+    const state: SocketState = { socket, intents: new Set(), queued: [] };
     this.sockets.set(socket.id, state);
 
     socket.use((packet, next) => {
-      const event = packet[0];
-      if (!state.bucket.take()) {
-        this.rateLimited(state, event, packet.slice(1));
-        return;
-      }
-      if (CLIENT_EVENTS.has(event)) next();
+      if (CLIENT_EVENTS.has(packet[0])) next();
     });
 
     socket.on('subscribe:intent', (...args: unknown[]) =>
@@ -241,20 +218,6 @@ export class SocketHandlers {
   private refuse(state: SocketState, event: ClientEventName, refusal: Refusal, ack: AckCallback | null): void {
     this.sendError(state, event, refusal.code, refusal.message);
     reply(ack, refusal);
-  }
-
-  private rateLimited(state: SocketState, event: unknown, args: readonly unknown[]): void {
-    this.safely(state, 'rate-limit', () => {
-      const name = typeof event === 'string' ? event.slice(0, 64) : String(event);
-      const message = `more than ${this.deps.config.RATE_LIMIT_PER_SECOND} events per second; event dropped`;
-      const { ack } = splitAck(args);
-      const now = this.monotonic();
-      if (now - state.lastRateLimitError >= RATE_LIMIT_ERROR_INTERVAL_MS) {
-        state.lastRateLimitError = now;
-        this.sendError(state, name, 'RATE_LIMITED', message);
-      }
-      reply(ack, { code: 'RATE_LIMITED', message });
-    });
   }
 
   private sendError(state: SocketState, event: string, code: ErrorCode, message: string): void {

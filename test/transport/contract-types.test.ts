@@ -127,7 +127,15 @@ describe('exported contract types', () => {
   });
 
   it('exports the building blocks and the contract constants', () => {
-    expect(ERROR_CODES).toEqual(['INVALID_INTENT_ID', 'INVALID_PAYLOAD', 'UNAUTHORIZED', 'TOO_MANY_SUBSCRIPTIONS', 'RATE_LIMITED']);
+    expect(ERROR_CODES).toEqual([
+      'INVALID_INTENT_ID',
+      'INVALID_PAYLOAD',
+      'UNAUTHORIZED',
+      'TOO_MANY_SUBSCRIPTIONS',
+      'RATE_LIMITED',
+      'SLOW_CONSUMER',
+      'TOO_MANY_CONNECTIONS',
+    ]);
     expect(ALL_INTENTS_ROOM).toBe('all-intents');
     expect(intentRoom('0xab')).toBe('intent:0xab');
     for (const f of [createTransport, startService, loadConfig, emissionsFor]) expect(typeof f).toBe('function');

@@ -1,0 +1,153 @@
+/**
+ * Slow consumers and floods (docs/socket-io.md, "Limits"), with raw websocket clients that do what
+ * a browser library never would: stop reading, or send without pause. Assertions are on what the
+ * server counts (its buffer accounting, its metrics) and on what clients receive, not on timing.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FormattedIntent } from '../../src/contract/socket.js';
+import { ALL_INTENTS_ROOM, intentRoom } from '../../src/contract/socket.js';
+import type { Emission } from '../../src/fanout/emissions.js';
+import { RawSocketIo } from '../support/raw-engine.js';
+import { emitAck, id, record, startHarness, until, type Harness } from '../support/transport-harness.js';
+
+let h: Harness | null = null;
+const raws: RawSocketIo[] = [];
+afterEach(async () => {
+  for (const r of raws.splice(0)) r.destroy();
+  await h?.close();
+  h = null;
+});
+
+const BOUND = 64 * 1024;
+
+function intent(n: number, version: number): FormattedIntent {
+  const at = '2030-01-01T00:00:00.000Z';
+  return {
+    intentId: id(n),
+    status: 'proofs_pending',
+    proofStatus: 'pending',
+    solver: null,
+    fromChain: 1,
+    toChain: 10,
+    amount: '1'.repeat(100),
+    createdAt: at,
+    updatedAt: at,
+    matchedAt: null,
+    completedAt: null,
+    htlcState: 'none',
+    txHashes: {},
+    error: null,
+    failureReason: null,
+    version,
+    timestamp: 1,
+  };
+}
+
+async function counter(harness: Harness, name: 'disconnects' | 'withheldEmissions', label: string): Promise<number> {
+  const m = await harness.metrics[name].get();
+  return m.values.filter((v) => Object.values(v.labels).includes(label)).reduce((a, v) => a + v.value, 0);
+}
+
+async function highWater(harness: Harness): Promise<number> {
+  await harness.metrics.scrape();
+  return (await harness.metrics.bufferedBytesHighWater.get()).values[0]?.value ?? 0;
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('slow consumers', () => {
+  it('a websocket that stops reading is disconnected after the grace; the server never holds more than the bound for it; a healthy client gets everything', async () => {
+    h = await startHarness({ live: true, env: { MAX_SOCKET_BUFFER_BYTES: String(BOUND), SLOW_CONSUMER_GRACE_MS: '300' } });
+    const healthy = await h.connect('websocket');
+    expect(await emitAck(healthy, 'subscribe:all')).toEqual({ ok: true });
+    const got = record(healthy);
+    const stalled = await RawSocketIo.connect(h.port);
+    raws.push(stalled);
+    expect(await stalled.call(1, 'subscribe:all')).toBe('[{"ok":true}]');
+    stalled.stopReading();
+
+    let sent = 0;
+    for (let round = 0; round < 2000 && (await counter(h, 'disconnects', 'slow_consumer')) === 0; round++) {
+      const batch: Emission[] = [];
+      for (let i = 0; i < 100; i++) batch.push({ rooms: [ALL_INTENTS_ROOM], event: 'intent:new', payload: intent(++sent, 1) });
+      h.transport.deliver(batch);
+      await tick();
+    }
+    expect(await counter(h, 'disconnects', 'slow_consumer')).toBe(1);
+    // the server's accounting: never more than the bound (plus the packet that crossed it)
+    const hw = await highWater(h);
+    expect(hw).toBeGreaterThanOrEqual(BOUND);
+    expect(hw).toBeLessThan(BOUND + 2048);
+    expect(await counter(h, 'withheldEmissions', 'lost')).toBe(1);
+    // the connection is really closed: reading again, the client reaches its end
+    stalled.socket.resume();
+    await stalled.whenClosed();
+    // the healthy client was not held back: it receives every emission
+    await until(() => got.of('intent:new').length === sent, 20_000, 'every intent:new on the healthy client');
+    expect(h.transport.io.of('/').sockets.size).toBe(1);
+  });
+
+  it('a per-intent subscriber that falls behind gets the newest intent:status (older ones conflated) and stays connected once it reads again', async () => {
+    h = await startHarness({ live: true, env: { MAX_SOCKET_BUFFER_BYTES: String(BOUND), SLOW_CONSUMER_GRACE_MS: '600000' } });
+    const slow = await RawSocketIo.connect(h.port);
+    raws.push(slow);
+    expect(await slow.call(1, 'subscribe:intent', id(7))).toBe('[{"ok":true}]');
+    slow.stopReading();
+    let version = 0;
+    for (let round = 0; round < 2000 && (await counter(h, 'withheldEmissions', 'conflated')) < 1000; round++) {
+      const batch: Emission[] = [];
+      for (let i = 0; i < 100; i++) batch.push({ rooms: [intentRoom(id(7))], event: 'intent:status', payload: intent(7, ++version) });
+      h.transport.deliver(batch);
+      await tick();
+    }
+    expect(await counter(h, 'withheldEmissions', 'conflated')).toBeGreaterThanOrEqual(1000);
+    expect(await highWater(h)).toBeLessThan(BOUND + 2048);
+    slow.socket.resume();
+    const last = `42["intent:status",${JSON.stringify(intent(7, version))}]`;
+    await slow.next((t) => t === last);
+    expect(await counter(h, 'disconnects', 'slow_consumer')).toBe(0);
+    // fewer frames than updates: the conflated ones were never sent
+    const statuses = slow.received.filter((t) => t.startsWith('42["intent:status"'));
+    expect(statuses.length).toBeLessThan(version);
+    expect(slow.closed).toBe(false);
+  });
+});
+
+describe('floods', () => {
+  it('a socket flooding events is disconnected; dropped events get no ack; a healthy socket keeps its answers', async () => {
+    h = await startHarness({
+      live: true,
+      env: { RATE_LIMIT_PER_SECOND: '20', FLOOD_FACTOR: '5', FLOOD_DISCONNECT_MS: '1000' },
+    });
+    const healthy = await h.connect('websocket');
+    const flooder = await RawSocketIo.connect(h.port);
+    raws.push(flooder);
+    let sent = 0;
+    const flood = setInterval(() => {
+      for (let i = 0; i < 50 && !flooder.closed; i++) flooder.send(`42${++sent}["ping"]`);
+    }, 5);
+    try {
+      const answers: unknown[] = [];
+      // the healthy client stays under its own limit: one ping per 100 ms (10/s of 20/s)
+      while (!flooder.closed && answers.length < 10_000) {
+        answers.push(await emitAck(healthy, 'ping'));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await flooder.whenClosed();
+      for (const a of answers) expect(a).toEqual({ ok: true });
+      expect(answers.length).toBeGreaterThan(0);
+    } finally {
+      clearInterval(flood);
+    }
+    expect(await counter(h, 'disconnects', 'flood')).toBe(1);
+    const dropped = (await h.metrics.droppedClientEvents.get()).values[0]?.value ?? 0;
+    const acks = flooder.received.filter((t) => t.startsWith('43')).length;
+    const errors = flooder.received.filter((t) => t.startsWith('42["error"')).length;
+    expect(dropped).toBeGreaterThan(acks * 5);
+    expect(acks + dropped).toBeLessThanOrEqual(sent);
+    // one RATE_LIMITED error per second at most, not one per dropped event
+    expect(errors).toBeGreaterThan(0);
+    expect(errors).toBeLessThan(dropped / 100);
+    expect(healthy.connected).toBe(true);
+  });
+});
