@@ -239,7 +239,9 @@ async function main(): Promise<void> {
     const url = `http://127.0.0.1:${port}`;
     const serviceLog = join(tmpdir(), `${base}-service.log`);
     const logStream = createWriteStream(serviceLog);
-    const service = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    // BENCH_SERVICE_NODE_ARGS: extra node flags for the service only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+    const serviceArgs = (process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+    const service = spawn(process.execPath, [...serviceArgs, '--import', 'tsx', 'src/cli.ts', 'serve'], {
       cwd: ROOT,
       env: {
         ...process.env,

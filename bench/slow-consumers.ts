@@ -2,9 +2,9 @@
  * Benchmark (BENCHMARKS.md, "Slow consumers"): what stalled clients cost a node and its healthy
  * clients.
  *
- * Two runs of the same service, one after the other, each a child process in embedded mode (the
- * simulator produces `--rate` events/s into the in-process log; no broker, so the figures are the
- * transport's), for `--duration` s of live traffic:
+ * Two runs of the same service, one after the other, each a child process on the broker (fresh
+ * topics, 4 partitions), while this process produces whole intent lifecycles at `--rate` events/s
+ * (occurredAt = send time), for `--duration` s of live traffic:
  *   baseline: one healthy client in the all-intents room;
  *   stalled:  the same healthy client plus `--stalled` raw websockets that send `subscribe:all`
  *             and then never read again (bench/lib/slow-clients.ts, a process of their own).
@@ -14,13 +14,17 @@
  * RSS growth ≤ 100 MiB, every stalled socket disconnected, healthy p99 ≤ 1.5 × the baseline's.
  *
  * Usage: npx tsx bench/slow-consumers.ts [--rate 2000] [--duration 60] [--stalled 20]
+ * Broker: KAFKA_BROKERS, or a local jar broker on 127.0.0.1:29092 started (and stopped) here.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import type { Producer } from 'kafkajs';
+import { generateLifecycle } from '../src/sim/lifecycle.js';
+import { createRng } from '../src/sim/prng.js';
 import { arg, summary } from './lib/dataset.js';
-import { log, type LatencySummary } from './lib/kafka.js';
+import { benchBroker, client, createTopics, fastProducer, log, uniqueName, type LatencySummary } from './lib/kafka.js';
 
 const rate = arg('rate', 2000);
 const duration = arg('duration', 60);
@@ -78,7 +82,53 @@ interface RunResult {
   bufferedHighWaterBytes: number;
 }
 
-async function runOnce(withStalled: number): Promise<RunResult> {
+interface Live {
+  readonly brokers: string[];
+  readonly producer: Producer;
+  readonly topics: { lifecycle: string; proofs: string; dlq: string };
+}
+
+/** Whole lifecycles, interleaved in rounds (one step of each intent per round), at `rate`/s. */
+async function produceFor(live: Live, seconds: number, stop: () => boolean): Promise<number> {
+  const rng = createRng(7);
+  const t0 = performance.now();
+  let sent = 0;
+  let queue: { topic: 'lifecycle' | 'proofs'; key: string; event: object }[] = [];
+  const refill = (): void => {
+    const lifecycles = Array.from(
+      { length: 500 },
+      () => generateLifecycle(rng, Date.now(), { outcome: 'completed', settlementShare: 0, removalShare: 0 }).events,
+    );
+    for (let step = 0; step < 11; step++)
+      for (const l of lifecycles) {
+        const e = l[step];
+        if (e !== undefined) queue.push({ topic: e.topic, key: e.event.intentId, event: e.event });
+      }
+  };
+  while (performance.now() - t0 < seconds * 1000 && !stop()) {
+    const due = Math.floor(((performance.now() - t0) / 1000) * rate) + 1;
+    if (due <= sent) {
+      await sleep(2);
+      continue;
+    }
+    while (queue.length < due - sent) refill();
+    const batch = queue.slice(0, due - sent);
+    queue = queue.slice(due - sent);
+    sent = due;
+    const now = new Date().toISOString();
+    const by = { lifecycle: [] as { key: string; value: string }[], proofs: [] as { key: string; value: string }[] };
+    for (const b of batch) by[b.topic].push({ key: b.key, value: JSON.stringify({ ...b.event, occurredAt: now }) });
+    await live.producer.sendBatch({
+      acks: 1,
+      topicMessages: (['lifecycle', 'proofs'] as const)
+        .filter((t) => by[t].length > 0)
+        .map((t) => ({ topic: live.topics[t], messages: by[t] })),
+    });
+  }
+  return sent;
+}
+
+async function runOnce(live: Live, withStalled: number): Promise<RunResult> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const children: ChildProcess[] = [];
@@ -86,11 +136,13 @@ async function runOnce(withStalled: number): Promise<RunResult> {
     cwd: ROOT,
     env: {
       ...process.env,
-      KAFKA_BROKERS: '',
+      KAFKA_BROKERS: live.brokers.join(','),
+      KAFKA_TOPIC_LIFECYCLE: live.topics.lifecycle,
+      KAFKA_TOPIC_PROOFS: live.topics.proofs,
+      KAFKA_TOPIC_DLQ: live.topics.dlq,
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'warn',
-      SIMULATOR_RATE: String(rate),
       RATE_LIMIT_PER_SECOND: '100000',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -125,11 +177,14 @@ async function runOnce(withStalled: number): Promise<RunResult> {
     const rssStart = await metric(url, 'intent_projector_process_resident_memory_bytes');
     let rssMax = rssStart;
     log(`${withStalled} stalled + 1 healthy client connected; live for ${duration}s at ${rate}/s ...`);
-    const t0 = performance.now();
-    while (performance.now() - t0 < duration * 1000) {
+    let producing = true;
+    const produced = produceFor(live, duration, () => false).finally(() => (producing = false));
+    while (producing) {
       await sleep(1000);
       rssMax = Math.max(rssMax, await metric(url, 'intent_projector_process_resident_memory_bytes'));
     }
+    log(`produced ${await produced} events`);
+    await sleep(2000);
     const slowDisconnects = await metric(url, 'intent_projector_forced_disconnects_total', 'reason="slow_consumer"');
     const highWater = await metric(url, 'intent_projector_socket_buffered_bytes_high_water');
     const r = await ask<{ latency: LatencySummary; received: number; disconnects: number }>(
@@ -161,12 +216,33 @@ async function runOnce(withStalled: number): Promise<RunResult> {
   }
 }
 
+async function withTopics<T>(fn: (live: Live) => Promise<T>): Promise<T> {
+  const broker = await benchBroker();
+  const kafka = client(broker.brokers, 'bench-slow-consumers');
+  const admin = kafka.admin();
+  const producer = fastProducer(kafka);
+  const base = uniqueName('bench-slow');
+  const topics = { lifecycle: `${base}-lifecycle`, proofs: `${base}-proofs`, dlq: `${base}-dlq` };
+  try {
+    await admin.connect();
+    await createTopics(admin, [topics.lifecycle, topics.proofs], 4);
+    await createTopics(admin, [topics.dlq], 1);
+    await producer.connect();
+    return await fn({ brokers: broker.brokers, producer, topics });
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    await broker.stop();
+  }
+}
+
 async function main(): Promise<void> {
   log(`baseline: 1 healthy client, ${rate} events/s, ${duration}s`);
-  const baseline = await runOnce(0);
+  const baseline = await withTopics((live) => runOnce(live, 0));
   log(`baseline: healthy p99 ${baseline.healthy.p99}ms, RSS +${baseline.rssGrowthMiB} MiB`);
   log(`stalled: ${stalled} stalled clients + 1 healthy client`);
-  const withStalled = await runOnce(stalled);
+  const withStalled = await withTopics((live) => runOnce(live, stalled));
   const p99Ratio = Number((withStalled.healthy.p99 / Math.max(1, baseline.healthy.p99)).toFixed(2));
   summary('slow-consumers', {
     rate,

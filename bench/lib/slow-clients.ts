@@ -29,7 +29,9 @@ async function start(m: Extract<Msg, { type: 'start' }>): Promise<void> {
       s.once('connect', () => resolve());
       s.once('connect_error', reject);
     });
-    s.on('disconnect', () => disconnects++);
+    s.on('disconnect', (reason) => {
+      if (reason !== 'io client disconnect') disconnects++;
+    });
     const onEvent = (p: { timestamp: number }): void => {
       lat.push(Date.now() - p.timestamp);
       received++;
