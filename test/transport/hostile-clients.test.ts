@@ -30,6 +30,7 @@ function intent(n: number, version: number): FormattedIntent {
     fromChain: 1,
     toChain: 10,
     amount: '1'.repeat(100),
+    user: null,
     createdAt: at,
     updatedAt: at,
     matchedAt: null,
