@@ -17,7 +17,10 @@
  *   settings) timestamps receipt in eachBatch: the Kafka-only part of the latency.
  * - Expected counts come from folding the same events in-process (ProjectionStore + emissionsFor).
  *
- * Usage: npx tsx bench/latency.ts [--rate 2000] [--duration 30] [--clients 1000] [--all-clients 10]
+ * - `--client-procs n` spreads the per-intent clients over n processes (the scale run: 10,000
+ *   sockets); the service's RSS before the clients connect and after is reported per socket.
+ *
+ * Usage: npx tsx bench/latency.ts [--rate 2000] [--duration 30] [--clients 1000] [--all-clients 10] [--client-procs 1]
  * Broker: KAFKA_BROKERS, or a local jar broker on 127.0.0.1:29092 started (and stopped) here.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -51,6 +54,7 @@ const watched = arg('clients', 1000);
 const allClients = arg('all-clients', 10);
 const partitions = arg('partitions', 4);
 const seed = arg('seed', 7);
+const clientProcs = Math.max(1, arg('client-procs', 1));
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LIFECYCLE_STEPS = 11; // submitted, 4 proof steps, matched, lock requested, locked, destination locked, withdrawn, completed
@@ -176,6 +180,16 @@ interface ClientResult {
   counts: ClientCounts;
   perIntent: LatencySummary;
   allRoom: LatencySummary;
+  perIntentRaw: number[];
+}
+
+const mib = (b: number): number => Math.round((b / 1048576) * 10) / 10;
+
+/** The service's resident memory, from its /metrics. */
+async function rssOf(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('intent_projector_process_resident_memory_bytes '));
+  return line === undefined ? Number.NaN : Number(line.split(' ')[1]);
 }
 
 function request<T>(child: ChildProcess, msg: unknown, answer: string, timeoutMs: number): Promise<T> {
@@ -253,6 +267,9 @@ async function main(): Promise<void> {
         PORT: String(port),
         LOG_LEVEL: 'warn',
         RATE_LIMIT_PER_SECOND: '100000',
+        // every client comes from 127.0.0.1
+        MAX_CONNECTIONS_PER_IP: '1000000',
+        MAX_CONNECTIONS: '1000000',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -273,18 +290,23 @@ async function main(): Promise<void> {
       children.push(c);
       return c;
     };
-    const intentClients = forkClients();
+    const rssBefore = await rssOf(url);
+    const intentProcs = Array.from({ length: clientProcs }, () => forkClients());
     const roomClients = forkClients();
+    const share = Math.ceil(p.watchedIds.length / clientProcs);
     const readies = await Promise.all([
-      request<{ connectMs: number; sockets: number }>(
-        intentClients,
-        { type: 'start', url, intents: p.watchedIds, all: 0 },
-        'ready',
-        180_000,
+      ...intentProcs.map((c, i) =>
+        request<{ connectMs: number; sockets: number }>(
+          c,
+          { type: 'start', url, intents: p.watchedIds.slice(i * share, (i + 1) * share), all: 0 },
+          'ready',
+          600_000,
+        ),
       ),
       request<{ connectMs: number; sockets: number }>(roomClients, { type: 'start', url, intents: [], all: allClients }, 'ready', 180_000),
     ]);
-    const ready = { sockets: readies[0].sockets + readies[1].sockets, connectMs: Math.max(readies[0].connectMs, readies[1].connectMs) };
+    const ready = { sockets: readies.reduce((a, r) => a + r.sockets, 0), connectMs: Math.max(...readies.map((r) => r.connectMs)) };
+    const rssAfter = await rssOf(url);
     log(`${ready.sockets} clients connected and subscribed in ${ready.connectMs}ms`);
 
     // the plain kafkajs consumer, here
@@ -332,10 +354,11 @@ async function main(): Promise<void> {
     let last = -1;
     let lastChange = performance.now();
     for (;;) {
-      const [a, b] = await Promise.all([
-        request<ClientCounts>(intentClients, { type: 'report' }, 'counts', 10_000),
+      const [b, ...as] = await Promise.all([
         request<ClientCounts>(roomClients, { type: 'report' }, 'counts', 10_000),
+        ...intentProcs.map((c) => request<ClientCounts>(c, { type: 'report' }, 'counts', 10_000)),
       ]);
+      const a = { perIntent: as.reduce((x, y) => x + y.perIntent, 0) };
       const c = { perIntent: a.perIntent, allNew: b.allNew, allStatusChanged: b.allStatusChanged };
       const got = c.perIntent + c.allNew + c.allStatusChanged + plainLat.length;
       if (c.perIntent >= exp.perIntentStatus && c.allNew + c.allStatusChanged >= allExpected && plainLat.length >= p.live.length) break;
@@ -350,10 +373,19 @@ async function main(): Promise<void> {
       }
       await sleep(200);
     }
-    const [ri, ra] = await Promise.all([
-      request<ClientResult>(intentClients, { type: 'finish' }, 'result', 30_000),
+    const serviceRss = await rssOf(url);
+    const [ra, ...ris] = await Promise.all([
       request<ClientResult>(roomClients, { type: 'finish' }, 'result', 30_000),
+      ...intentProcs.map((c) => request<ClientResult>(c, { type: 'finish' }, 'result', 60_000)),
     ]);
+    const ri = {
+      perIntent: latencySummary(ris.flatMap((r) => r.perIntentRaw)),
+      counts: {
+        perIntent: ris.reduce((x, r) => x + r.counts.perIntent, 0),
+        wrongIntent: ris.reduce((x, r) => x + r.counts.wrongIntent, 0),
+        disconnects: ris.reduce((x, r) => x + r.counts.disconnects, 0),
+      },
+    };
     const plain = latencySummary(plainLat);
     const c = {
       perIntent: ri.counts.perIntent,
@@ -381,6 +413,9 @@ async function main(): Promise<void> {
       wrongIntent: c.wrongIntent,
       disconnects: c.disconnects,
       connectMs: ready.connectMs,
+      sockets: ready.sockets,
+      serviceRssMiB: { beforeClients: mib(rssBefore), afterClients: mib(rssAfter), end: mib(serviceRss) },
+      memoryPerSocketKiB: Math.round(((rssAfter - rssBefore) / Math.max(1, ready.sockets) / 1024) * 10) / 10,
     });
   } finally {
     await consumer.disconnect().catch(() => undefined);

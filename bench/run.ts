@@ -6,6 +6,8 @@
  *   memory    node --expose-gc --import tsx bench/memory.ts
  *   replay    npx tsx bench/replay.ts        (real broker)
  *   latency   npx tsx bench/latency.ts       (real broker, service + clients in child processes)
+ *   slow-consumers  npx tsx bench/slow-consumers.ts  (real broker; 20 stalled + 1 healthy client vs 1 healthy)
+ *   scale     npx tsx bench/latency.ts --clients 10000 --client-procs 4 --all-clients 10
  *
  * Extra arguments are passed to every bench (e.g. `npm run bench -- --runs 1`); BENCH_<NAME>
  * variables work too (bench/lib/dataset.ts `arg`). The broker benches share one broker: the one
@@ -29,6 +31,12 @@ const BENCHES: readonly Bench[] = [
   { name: 'memory', argv: ['--expose-gc', '--import', 'tsx', 'bench/memory.ts'], kafka: false },
   { name: 'replay', argv: ['--import', 'tsx', 'bench/replay.ts'], kafka: true },
   { name: 'latency', argv: ['--import', 'tsx', 'bench/latency.ts'], kafka: true },
+  { name: 'slow-consumers', argv: ['--import', 'tsx', 'bench/slow-consumers.ts'], kafka: true },
+  {
+    name: 'scale',
+    argv: ['--import', 'tsx', 'bench/latency.ts', '--clients', '10000', '--client-procs', '4', '--all-clients', '10'],
+    kafka: true,
+  },
 ];
 
 function parseArgs(): { only: Set<string> | null; rest: string[] } {

@@ -126,7 +126,13 @@ process.on('message', (raw) => {
       send({ type: 'counts', ...counts });
       break;
     case 'finish': {
-      send({ type: 'result', counts, perIntent: latencySummary(perIntentLat), allRoom: latencySummary(allLat) });
+      send({
+        type: 'result',
+        counts,
+        perIntent: latencySummary(perIntentLat),
+        allRoom: latencySummary(allLat),
+        perIntentRaw: perIntentLat,
+      });
       for (const s of sockets) s.disconnect();
       setTimeout(() => process.exit(0), 200);
       break;
