@@ -64,7 +64,6 @@ export type { FrontendStatus, HtlcState, InternalStatus, ProofStatus } from './r
 export type { IntentState, Projection, TxHashes } from './reduce/projection.js';
 export type { Diff, CreatedDiff, UpdatedDiff, RemovedDiff, Change } from './reduce/diff.js';
 export type { MempoolStats } from './reduce/stats.js';
-export { evolve } from './reduce/evolve.js';
 export { ProjectionStore } from './reduce/store.js';
 
 export { emissionsFor } from './fanout/emissions.js';

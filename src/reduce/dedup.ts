@@ -1,19 +1,30 @@
 /**
- * De-duplication keys. Each projection remembers the events applied to it as 53-bit hashes of
- * their `eventId` (8 bytes each in a packed double array) instead of the id strings (~60-200
- * bytes each), and at most `MAX_REMEMBERED_EVENTS` of them: memory per intent is bounded.
+ * De-duplication memory. Each intent remembers the events applied to it as 53-bit hashes of
+ * their `eventId` instead of the id strings (~60-200 bytes each), and at most
+ * `MAX_REMEMBERED_EVENTS` of them: memory per intent is bounded.
+ *
+ * The entries live in one string per intent (`IntentRecord.seen`), 6 UTF-16 code units (12
+ * bytes) per event: the key in 4 units, the event's occurredAt relative to the record's `t0` in 2
+ * (a 32-bit integer; a time further than ~24.8 days from `t0` is stored as "unknown", see below).
+ * One string costs no array headers and no growth slack.
  *
  * Trade-offs, documented in docs/reducer.md:
  * - two distinct eventIds of one intent colliding on 53 bits has probability ~n^2 / 2^54 (n = the
  *   events of that intent): ~1e-14 for a 20-event intent; the later one would be taken for a duplicate.
  * - an intent with more than MAX_REMEMBERED_EVENTS applied events forgets its oldest ids. It
- *   then keeps a horizon instead (`Projection.dedupHorizon`, the greatest occurredAt of the events
- *   it forgot; each remembered key keeps its event's occurredAt, 8 more bytes): an event whose id
- *   is not remembered and whose occurredAt is at or before the horizon is taken for a redelivery
- *   and ignored. So a redelivery never rolls a field back; the price is that a genuinely new
- *   event at least as old as a forgotten one, for such a long-lived intent, is ignored too.
+ *   then keeps a horizon instead (`dedupHorizon`, the greatest occurredAt of the events it
+ *   forgot): an event whose id is not remembered and whose occurredAt is at or before the horizon
+ *   is taken for a redelivery and ignored. So a redelivery never rolls a field back; the price is
+ *   that a genuinely new event at least as old as a forgotten one, for such a long-lived intent,
+ *   is ignored too. A forgotten event whose time was stored as unknown moves the horizon to the
+ *   intent's updatedAt at that moment (the greatest time it could have had): still no roll-back.
  */
 export const MAX_REMEMBERED_EVENTS = 64;
+/** code units per entry */
+export const ENTRY = 6;
+export const MAX_SEEN_LENGTH = MAX_REMEMBERED_EVENTS * ENTRY;
+/** the stored relative time of an event further than 2^31 - 1 ms from t0 */
+export const UNKNOWN_TIME = -0x80000000;
 
 /** 53-bit hash of a string: FNV-1a (32 bits) and a second multiplicative hash (21 bits). */
 export function eventKey(eventId: string): number {
@@ -28,14 +39,52 @@ export function eventKey(eventId: string): number {
   return (h1 >>> 0) * 0x200000 + (h2 >>> 11);
 }
 
-/** `seen` with `key` appended, the oldest dropped beyond MAX_REMEMBERED_EVENTS (a new array). */
-export function remember(seen: readonly number[], key: number): readonly number[] {
-  if (seen.length < MAX_REMEMBERED_EVENTS) {
-    const next = seen.slice();
-    next.push(key);
-    return next;
+/** Whether `seen` holds `key`. */
+export function seenHas(seen: string, key: number): boolean {
+  const lo = key >>> 0;
+  const hi = (key - lo) / 0x100000000;
+  const a = lo & 0xffff;
+  const b = lo >>> 16;
+  const c = hi & 0xffff;
+  const d = hi >>> 16;
+  for (let i = 0; i < seen.length; i += ENTRY) {
+    if (seen.charCodeAt(i) === a && seen.charCodeAt(i + 1) === b && seen.charCodeAt(i + 2) === c && seen.charCodeAt(i + 3) === d) {
+      return true;
+    }
   }
-  const next = seen.slice(1);
-  next.push(key);
-  return next;
+  return false;
+}
+
+/** One entry: `key` and the relative time `rel` (or UNKNOWN_TIME when it does not fit 32 bits). */
+export function seenEntry(key: number, rel: number): string {
+  const lo = key >>> 0;
+  const hi = (key - lo) / 0x100000000;
+  const t = rel === (rel | 0) && rel !== UNKNOWN_TIME ? rel : UNKNOWN_TIME;
+  return String.fromCharCode(lo & 0xffff, lo >>> 16, hi & 0xffff, hi >>> 16, (t >>> 16) & 0xffff, t & 0xffff);
+}
+
+/** The relative time of the entry at index `i` (UNKNOWN_TIME when unknown). */
+export function seenTimeAt(seen: string, i: number): number {
+  const o = i * ENTRY;
+  return (seen.charCodeAt(o + 4) << 16) | seen.charCodeAt(o + 5);
+}
+
+export function seenKeys(seen: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < seen.length; i += ENTRY) {
+    const lo = (seen.charCodeAt(i) | (seen.charCodeAt(i + 1) << 16)) >>> 0;
+    const hi = seen.charCodeAt(i + 2) | (seen.charCodeAt(i + 3) << 16);
+    out.push(hi * 0x100000000 + lo);
+  }
+  return out;
+}
+
+/** Absolute times of the entries (an unknown one as `unknownAs`). */
+export function seenTimes(seen: string, t0: number, unknownAs: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < seen.length / ENTRY; i++) {
+    const rel = seenTimeAt(seen, i);
+    out.push(rel === UNKNOWN_TIME ? unknownAs : t0 + rel);
+  }
+  return out;
 }

@@ -1,246 +1,112 @@
 /**
- * The fold of one intent: `evolve(state, event) → { state, diff } | null`, pure and total.
- * No clock, no I/O, no randomness; time is the event's `occurredAt`. Never throws on a decoded event.
+ * The fold of one intent: `evolve(record, event, key, created, strings)` applies one
+ * (non-removal, non-duplicate) event to the intent's record and returns the diff naming what
+ * changed. Deterministic and total: no clock, no I/O, no randomness; time is the event's
+ * `occurredAt`. Never throws on a decoded event. Duplicates, zombies and removals are decided by
+ * the store (store.ts) before it calls this.
+ *
+ * The record is updated in place (no copy per event): the diff says what changed (a bit per
+ * field) and gives the projection as it is after the event, which fan-out reads right away.
  *
  * Rules (contract.md section 3), each dimension on its own:
  * - internal status, proof status and htlcState only move up their rank (status.ts `relate`);
  * - an event of the same rank sets its fields, a stale one (lower rank, or the dimension is final)
  *   only fills in fields that are still unset;
- * - an `eventId` already applied to the intent is a duplicate: `null`, nothing changes;
- * - after `intent.removed`, events at or before the removal time are ignored (`null`); a later one
- *   starts a new projection.
+ * - an `eventId` already applied to the intent is a duplicate (dedup.ts);
+ * - after `intent.removed`, events at or before the removal time are ignored; a later one starts
+ *   a new projection.
  */
 import type { EventOf, IntentEvent } from '../contract/events.js';
-import type { Diff } from './diff.js';
-import { eventKey, MAX_REMEMBERED_EVENTS, remember } from './dedup.js';
+import { CreatedDiff, fieldBit, UpdatedDiff, type SettlementProof } from './diff.js';
+import { ENTRY, MAX_SEEN_LENGTH, seenEntry, seenTimeAt, UNKNOWN_TIME } from './dedup.js';
+import type { Interner } from './intern.js';
+import { pack } from './pack.js';
 import {
-  DIFF_FIELDS,
-  EMPTY_TX_HASHES,
-  type DiffField,
-  type IntentState,
-  type Projection,
-  type SettlementProof,
-  type TxHashKey,
-} from './projection.js';
+  DIMENSION_MASK,
+  HTLC_SHIFT,
+  PROOF_SHIFT,
+  STATUS_SHIFT,
+  SUBMITTED_SEEN,
+  txGet,
+  txSet,
+  type IntentRecord,
+  type TxIndex,
+} from './record.js';
 import {
   assertNever,
+  HTLC_STATES,
   htlcRank,
+  INTERNAL_STATUSES,
   isFinalHtlc,
   isFinalProof,
   isFinalStatus,
+  PROOF_STATUSES,
   proofRank,
-  relate,
   statusRank,
-  type HtlcState,
-  type InternalStatus,
-  type ProofStatus,
-  type Relation,
 } from './status.js';
 
-export interface Evolved {
-  readonly state: IntentState;
-  /** null when the state changed without anything to announce (a removal of an unknown intent) */
-  readonly diff: Diff | null;
+type NonRemoval = Exclude<IntentEvent, EventOf<'intent.removed'>>;
+
+// relations, as numbers (status.ts `Relation`: advance / same / stale)
+const ADVANCE = 0;
+const SAME = 1;
+const STALE = 2;
+type Rel = typeof ADVANCE | typeof SAME | typeof STALE;
+
+/** One ranked dimension by value index: its shift in `bits`, ranks and finality. */
+interface Dimension {
+  readonly shift: number;
+  readonly rank: readonly number[];
+  readonly final: readonly boolean[];
 }
+const STATUS: Dimension = {
+  shift: STATUS_SHIFT,
+  rank: INTERNAL_STATUSES.map(statusRank),
+  final: INTERNAL_STATUSES.map(isFinalStatus),
+};
+const PROOF: Dimension = { shift: PROOF_SHIFT, rank: PROOF_STATUSES.map(proofRank), final: PROOF_STATUSES.map(isFinalProof) };
+const HTLC: Dimension = { shift: HTLC_SHIFT, rank: HTLC_STATES.map(htlcRank), final: HTLC_STATES.map(isFinalHtlc) };
 
-type Draft = { -readonly [K in keyof Projection]: Projection[K] };
-
-/** The projection an intent starts from when its first event arrives, whatever that event is. */
-export function initialProjection(intentId: string, occurredAt: number): Projection {
-  return {
-    intentId,
-    status: 'SUBMITTED',
-    proofStatus: 'pending',
-    htlcState: 'none',
-    solver: null,
-    fromChain: null,
-    toChain: null,
-    amount: null,
-    user: null,
-    settlementProof: null,
-    createdAt: occurredAt,
-    submittedSeen: false,
-    updatedAt: occurredAt,
-    matchedAt: null,
-    completedAt: null,
-    proofGeneratedAt: null,
-    txHashes: EMPTY_TX_HASHES,
-    error: null,
-    failureReason: null,
-    version: 0,
-    seen: [],
-    seenAt: [],
-    dedupHorizon: null,
-  };
-}
-
-export function evolve(state: IntentState | undefined, event: IntentEvent): Evolved | null {
-  const at = event.occurredAt;
-  const removedAt = state === undefined ? null : state.removedAt;
-  if (removedAt !== null && at <= removedAt) return null; // no zombies
-
-  const live = state?.kind === 'live' ? state.projection : undefined;
-  const key = eventKey(event.eventId);
-  // (a removal is never remembered: its redelivery is refused by the no-zombies check above)
-  if (live !== undefined && event.type !== 'intent.removed' && isRedelivery(live, key, at)) return null; // duplicate
-
-  if (event.type === 'intent.removed') {
-    const tombstone: IntentState = { kind: 'removed', removedAt: Math.max(at, removedAt ?? at) };
-    if (live === undefined) return { state: tombstone, diff: null };
-    return { state: tombstone, diff: { kind: 'removed', intentId: live.intentId, previous: live, removedAt: at } };
-  }
-
-  const previous = live ?? initialProjection(event.intentId, at);
-  const draft: Draft = { ...previous };
-  draft.version = previous.version + 1;
-  draft.updatedAt = Math.max(previous.updatedAt, at);
-  if (!previous.submittedSeen && at < previous.createdAt) draft.createdAt = at;
-  draft.seen = remember(previous.seen, key);
-  draft.seenAt = remember(previous.seenAt, at);
-  if (previous.seen.length >= MAX_REMEMBERED_EVENTS) {
-    // the oldest remembered event is forgotten now: the horizon covers its time
-    draft.dedupHorizon = Math.max(previous.dedupHorizon ?? Number.NEGATIVE_INFINITY, previous.seenAt[0]!);
-  }
-  const settlement = apply(draft, event);
-
-  const next: Projection = draft;
-  const nextState: IntentState = { kind: 'live', projection: next, removedAt };
-  const proof = next.proofStatus !== previous.proofStatus ? { from: previous.proofStatus, to: next.proofStatus } : null;
-  const fields = changedFields(previous, next, live === undefined);
-  if (live === undefined) {
-    return { state: nextState, diff: { kind: 'created', intentId: next.intentId, projection: next, proof, settlement, fields } };
-  }
-  const status = next.status !== live.status ? { from: live.status, to: next.status } : null;
-  return {
-    state: nextState,
-    diff: { kind: 'updated', intentId: next.intentId, projection: next, status, proof, settlement, fields },
-  };
-}
-
-/** Applied before: remembered, or older than what the intent had applied when it began forgetting. */
-function isRedelivery(p: Projection, key: number, at: number): boolean {
-  return p.seen.includes(key) || (p.dedupHorizon !== null && at <= p.dedupHorizon);
-}
-
-function changedFields(prev: Projection, next: Projection, created: boolean): DiffField[] {
-  const out: DiffField[] = [];
-  for (const f of DIFF_FIELDS) if (created || prev[f] !== next[f]) out.push(f);
-  return out;
-}
-
-/** Applies one (non-removal) event to the draft; returns the settlement proof it carried, if any. */
-function apply(d: Draft, e: Exclude<IntentEvent, EventOf<'intent.removed'>>): SettlementProof | null {
-  switch (e.type) {
-    case 'intent.submitted': {
-      const rel = toStatus(d, 'SUBMITTED');
-      set(d, 'fromChain', e.data.fromChain, rel);
-      set(d, 'toChain', e.data.toChain, rel);
-      set(d, 'amount', e.data.amount, rel);
-      if (e.data.user !== undefined) set(d, 'user', e.data.user, rel);
-      if (!d.submittedSeen) {
-        d.createdAt = e.occurredAt;
-        d.submittedSeen = true;
-      }
-      return null;
-    }
-    case 'intent.matched': {
-      const rel = toStatus(d, 'MATCHED');
-      set(d, 'solver', e.data.solver, rel);
-      set(d, 'matchedAt', e.occurredAt, rel);
-      return null;
-    }
-    case 'intent.source_lock_requested':
-      toHtlc(d, 'awaiting_source_lock');
-      return null;
-    case 'intent.source_locked':
-      toStatus(d, 'EXECUTING');
-      setTx(d, 'sourceLock', e.data.txHash, toHtlc(d, 'source_locked'));
-      return null;
-    case 'intent.destination_locked':
-      setTx(d, 'destinationLock', e.data.txHash, toHtlc(d, 'destination_locked'));
-      return null;
-    case 'intent.destination_withdrawn':
-      setTx(d, 'destinationWithdraw', e.data.txHash, toHtlc(d, 'destination_withdrawn'));
-      return null;
-    case 'intent.completed': {
-      const rel = toStatus(d, 'COMPLETED');
-      set(d, 'completedAt', e.occurredAt, rel);
-      const htlc = toHtlc(d, 'source_withdrawn');
-      if (e.data.txHash !== undefined) setTx(d, 'sourceWithdraw', e.data.txHash, htlc);
-      return null;
-    }
-    case 'intent.refunded': {
-      const rel = toHtlc(d, 'refunded');
-      setTx(d, e.data.side === 'source' ? 'sourceRefund' : 'destinationRefund', e.data.txHash, rel);
-      return null;
-    }
-    case 'intent.failed': {
-      const rel = toStatus(d, 'FAILED');
-      set(d, 'error', e.data.error, rel);
-      set(d, 'failureReason', e.data.failureReason, rel);
-      return null;
-    }
-    case 'intent.cancelled': {
-      const rel = toStatus(d, 'CANCELLED');
-      if (e.data.reason !== undefined) set(d, 'failureReason', e.data.reason, rel);
-      return null;
-    }
-    case 'proof.requested':
-      toProof(d, 'pending');
-      return null;
-    case 'proof.generating':
-      toProof(d, 'generating');
-      return null;
-    case 'proof.generated':
-      set(d, 'proofGeneratedAt', e.data.proofGeneratedAt ?? e.occurredAt, toProof(d, 'generated'));
-      return null;
-    case 'proof.verified':
-      toProof(d, 'verified');
-      return null;
-    case 'proof.failed':
-      toProof(d, 'failed');
-      return null;
-    case 'proof.settlement_generated': {
-      // the latest one is kept: an older one (in event time) changes nothing but version/updatedAt
-      const current = d.settlementProof;
-      if (current !== null && e.occurredAt < current.generatedAt) return null;
-      const proof: SettlementProof = { proof: e.data.proof, verifier: e.data.verifier ?? null, generatedAt: e.occurredAt };
-      d.settlementProof = proof;
-      return proof;
-    }
-    default:
-      return assertNever(e);
-  }
-}
-
-/** One ranked dimension of the projection: which field holds it and how its values rank. */
-interface Dimension<T> {
-  readonly field: 'status' | 'proofStatus' | 'htlcState';
-  readonly rank: (value: T) => number;
-  readonly isFinal: (value: T) => boolean;
-}
-const STATUS: Dimension<InternalStatus> = { field: 'status', rank: statusRank, isFinal: isFinalStatus };
-const PROOF: Dimension<ProofStatus> = { field: 'proofStatus', rank: proofRank, isFinal: isFinalProof };
-const HTLC: Dimension<HtlcState> = { field: 'htlcState', rank: htlcRank, isFinal: isFinalHtlc };
+const S = Object.fromEntries(INTERNAL_STATUSES.map((s, i) => [s, i])) as Record<(typeof INTERNAL_STATUSES)[number], number>;
+const P = Object.fromEntries(PROOF_STATUSES.map((s, i) => [s, i])) as Record<(typeof PROOF_STATUSES)[number], number>;
+const H = Object.fromEntries(HTLC_STATES.map((s, i) => [s, i])) as Record<(typeof HTLC_STATES)[number], number>;
 
 /** Moves a dimension towards `target` if it ranks higher (or the same, not final); says how the event relates. */
-function advance<T>(d: Draft, dim: Dimension<T>, target: T): Relation {
-  const current = d[dim.field] as T;
-  const rel = relate(dim.rank(current), dim.isFinal(current), dim.rank(target));
-  if (rel !== 'stale') (d as Record<Dimension<T>['field'], unknown>)[dim.field] = target;
-  return rel;
+function advance(r: IntentRecord, dim: Dimension, target: number): Rel {
+  const current = (r.bits >>> dim.shift) & DIMENSION_MASK;
+  if (dim.final[current]) return STALE;
+  const cr = dim.rank[current]!;
+  const tr = dim.rank[target]!;
+  if (tr < cr) return STALE;
+  r.bits = (r.bits & ~(DIMENSION_MASK << dim.shift)) | (target << dim.shift);
+  return tr > cr ? ADVANCE : SAME;
 }
 
-const toStatus = (d: Draft, target: InternalStatus): Relation => advance(d, STATUS, target);
-const toProof = (d: Draft, target: ProofStatus): Relation => advance(d, PROOF, target);
-const toHtlc = (d: Draft, target: HtlcState): Relation => advance(d, HTLC, target);
+const B_HTLC = fieldBit('htlcState');
+const B_SOLVER = fieldBit('solver');
+const B_FROM = fieldBit('fromChain');
+const B_TO = fieldBit('toChain');
+const B_AMOUNT = fieldBit('amount');
+const B_USER = fieldBit('user');
+const B_SETTLEMENT = fieldBit('settlementProof');
+const B_CREATED = fieldBit('createdAt');
+const B_UPDATED = fieldBit('updatedAt');
+const B_MATCHED = fieldBit('matchedAt');
+const B_COMPLETED = fieldBit('completedAt');
+const B_PROOF_AT = fieldBit('proofGeneratedAt');
+const B_TX = fieldBit('txHashes');
+const B_ERROR = fieldBit('error');
+const B_REASON = fieldBit('failureReason');
+const B_VERSION = fieldBit('version');
+
+/** the diff bits of the event being applied (reset by each `evolve`; the fold is synchronous) */
+let changed = 0;
 
 type NullableField =
   | 'solver'
   | 'fromChain'
   | 'toChain'
   | 'amount'
-  | 'user'
   | 'matchedAt'
   | 'completedAt'
   | 'proofGeneratedAt'
@@ -248,12 +114,150 @@ type NullableField =
   | 'failureReason';
 
 /** Sets a field, or on a stale event only fills it in when still unset. */
-function set<K extends NullableField>(d: Draft, field: K, value: NonNullable<Draft[K]>, rel: Relation): void {
-  if (rel !== 'stale' || d[field] === null) d[field] = value;
+function set<K extends NullableField>(r: IntentRecord, field: K, value: NonNullable<IntentRecord[K]>, rel: Rel, bit: number): void {
+  const current = r[field];
+  if ((rel !== STALE || current === null) && current !== value) {
+    r[field] = value;
+    changed |= bit;
+  }
 }
 
-function setTx(d: Draft, key: TxHashKey, hash: string, rel: Relation): void {
-  const current = d.txHashes[key];
-  if (current === hash || (rel === 'stale' && current !== undefined)) return;
-  d.txHashes = { ...d.txHashes, [key]: hash };
+function setTx(r: IntentRecord, k: TxIndex, hash: string, rel: Rel): void {
+  const current = txGet(r.tx, k);
+  if (rel === STALE && current !== undefined) return;
+  const packed = pack(hash);
+  if (current === packed) return;
+  r.tx = txSet(r.tx, k, packed);
+  changed |= B_TX;
+}
+
+/**
+ * Applies `e` to `r` (whose remembered events do not include `key`). `created`: `r` is new, made
+ * for this event. `strings` shares repeated strings across records.
+ */
+export function evolve(r: IntentRecord, e: NonRemoval, key: number, created: boolean, strings: Interner): CreatedDiff | UpdatedDiff {
+  const bitsBefore = r.bits;
+  const at = e.occurredAt - r.t0;
+  changed = B_VERSION;
+  r.version++;
+  if (at > r.updatedAt) {
+    r.updatedAt = at;
+    changed |= B_UPDATED;
+  }
+  if ((r.bits & SUBMITTED_SEEN) === 0 && at < r.createdAt) {
+    r.createdAt = at;
+    changed |= B_CREATED;
+  }
+  if (r.seen.length >= MAX_SEEN_LENGTH) {
+    // the oldest remembered event is forgotten now: the horizon covers its time
+    const t = seenTimeAt(r.seen, 0);
+    const forgotten = t === UNKNOWN_TIME ? r.updatedAt : t;
+    if (r.dedupHorizon === null || forgotten > r.dedupHorizon) r.dedupHorizon = forgotten;
+    r.seen = r.seen.slice(ENTRY) + seenEntry(key, at);
+  } else r.seen += seenEntry(key, at);
+  r.seen.charCodeAt(0); // flatten the concatenation now, while it is young
+
+  let settlement: SettlementProof | null = null;
+  switch (e.type) {
+    case 'intent.submitted': {
+      const rel = advance(r, STATUS, S.SUBMITTED);
+      set(r, 'fromChain', e.data.fromChain, rel, B_FROM);
+      set(r, 'toChain', e.data.toChain, rel, B_TO);
+      set(r, 'amount', e.data.amount, rel, B_AMOUNT);
+      if (e.data.user !== undefined && (rel !== STALE || r.user === null)) {
+        const user = pack(e.data.user);
+        if (user !== r.user) {
+          r.user = user;
+          changed |= B_USER;
+        }
+      }
+      if ((r.bits & SUBMITTED_SEEN) === 0) {
+        if (r.createdAt !== at) changed |= B_CREATED;
+        r.createdAt = at;
+        r.bits |= SUBMITTED_SEEN;
+      }
+      break;
+    }
+    case 'intent.matched': {
+      const rel = advance(r, STATUS, S.MATCHED);
+      set(r, 'solver', strings.intern(e.data.solver), rel, B_SOLVER);
+      set(r, 'matchedAt', at, rel, B_MATCHED);
+      break;
+    }
+    case 'intent.source_lock_requested':
+      advance(r, HTLC, H.awaiting_source_lock);
+      break;
+    case 'intent.source_locked':
+      advance(r, STATUS, S.EXECUTING);
+      setTx(r, 0, e.data.txHash, advance(r, HTLC, H.source_locked));
+      break;
+    case 'intent.destination_locked':
+      setTx(r, 1, e.data.txHash, advance(r, HTLC, H.destination_locked));
+      break;
+    case 'intent.destination_withdrawn':
+      setTx(r, 2, e.data.txHash, advance(r, HTLC, H.destination_withdrawn));
+      break;
+    case 'intent.completed': {
+      const rel = advance(r, STATUS, S.COMPLETED);
+      set(r, 'completedAt', at, rel, B_COMPLETED);
+      const htlc = advance(r, HTLC, H.source_withdrawn);
+      if (e.data.txHash !== undefined) setTx(r, 3, e.data.txHash, htlc);
+      break;
+    }
+    case 'intent.refunded':
+      setTx(r, e.data.side === 'source' ? 4 : 5, e.data.txHash, advance(r, HTLC, H.refunded));
+      break;
+    case 'intent.failed': {
+      const rel = advance(r, STATUS, S.FAILED);
+      set(r, 'error', strings.intern(e.data.error), rel, B_ERROR);
+      set(r, 'failureReason', strings.intern(e.data.failureReason), rel, B_REASON);
+      break;
+    }
+    case 'intent.cancelled': {
+      const rel = advance(r, STATUS, S.CANCELLED);
+      if (e.data.reason !== undefined) set(r, 'failureReason', strings.intern(e.data.reason), rel, B_REASON);
+      break;
+    }
+    case 'proof.requested':
+      advance(r, PROOF, P.pending);
+      break;
+    case 'proof.generating':
+      advance(r, PROOF, P.generating);
+      break;
+    case 'proof.generated': {
+      const rel = advance(r, PROOF, P.generated);
+      set(r, 'proofGeneratedAt', e.data.proofGeneratedAt === undefined ? at : e.data.proofGeneratedAt - r.t0, rel, B_PROOF_AT);
+      break;
+    }
+    case 'proof.verified':
+      advance(r, PROOF, P.verified);
+      break;
+    case 'proof.failed':
+      advance(r, PROOF, P.failed);
+      break;
+    case 'proof.settlement_generated': {
+      // the latest one (in event time) is kept, on a tie the later applied; an older one changes
+      // nothing but version/updatedAt
+      if (r.proofAt !== null && at < r.proofAt) break;
+      const verifier = e.data.verifier ?? null;
+      settlement = { proof: e.data.proof, verifier, generatedAt: e.occurredAt };
+      r.proof = pack(e.data.proof);
+      r.verifier = verifier === null ? null : strings.intern(verifier);
+      r.proofAt = at;
+      changed |= B_SETTLEMENT;
+      break;
+    }
+    default:
+      return assertNever(e);
+  }
+
+  if (((bitsBefore ^ r.bits) >>> HTLC_SHIFT) & DIMENSION_MASK) changed |= B_HTLC;
+  const proofBefore = (bitsBefore >>> PROOF_SHIFT) & DIMENSION_MASK;
+  const proofAfter = (r.bits >>> PROOF_SHIFT) & DIMENSION_MASK;
+  const proof = proofBefore !== proofAfter ? { from: PROOF_STATUSES[proofBefore]!, to: PROOF_STATUSES[proofAfter]! } : null;
+  if (created) return new CreatedDiff(e.intentId, r, proof, settlement);
+  const statusBefore = (bitsBefore >>> STATUS_SHIFT) & DIMENSION_MASK;
+  const statusAfter = (r.bits >>> STATUS_SHIFT) & DIMENSION_MASK;
+  const status = statusBefore !== statusAfter ? { from: INTERNAL_STATUSES[statusBefore]!, to: INTERNAL_STATUSES[statusAfter]! } : null;
+  return new UpdatedDiff(e.intentId, r, changed, status, proof, settlement);
 }

@@ -1,7 +1,8 @@
 /**
- * The projection of one intent (contract.md section 3) and the per-intent state the fold keeps.
- * Times are epoch milliseconds (formatted as ISO-8601 only when emitted). Objects are never
- * mutated: `evolve` returns a new one, so a diff can hold both versions safely.
+ * The projection of one intent (contract.md section 3) as the world outside the fold sees it:
+ * an immutable view of the intent's record (record.ts `viewOf`), made on demand by the store
+ * (`get`, `projections`) and by diffs. Times are epoch milliseconds (formatted as ISO-8601 only
+ * when emitted).
  */
 import type { HtlcState, InternalStatus, ProofStatus } from './status.js';
 
@@ -61,7 +62,7 @@ export interface Projection {
   readonly dedupHorizon: number | null;
 }
 
-/** What the fold keeps per intentId: a live projection, or the tombstone of a removed one. */
+/** The state of one intentId as views: a live projection, or the tombstone of a removed one. */
 export type IntentState =
   | { readonly kind: 'live'; readonly projection: Projection; readonly removedAt: number | null }
   | { readonly kind: 'removed'; readonly removedAt: number };

@@ -35,7 +35,7 @@ export function emptyStats(): MempoolStats {
 export function applyToStats(stats: MempoolStats, diff: Diff): boolean {
   switch (diff.kind) {
     case 'created':
-      stats[COUNTER_OF[diff.projection.status]]++;
+      stats[COUNTER_OF[diff.statusAfter]]++;
       stats.total++;
       return true;
     case 'updated':
@@ -44,7 +44,7 @@ export function applyToStats(stats: MempoolStats, diff: Diff): boolean {
       stats[COUNTER_OF[diff.status.to]]++;
       return true;
     case 'removed':
-      stats[COUNTER_OF[diff.previous.status]]--;
+      stats[COUNTER_OF[diff.statusBefore]]--;
       stats.total--;
       return true;
     default: {

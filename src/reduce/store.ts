@@ -1,7 +1,18 @@
 /**
- * The fold over all intents: one `IntentState` per intentId and the running stats.
- * `apply(event)` is deterministic (no clock, I/O or randomness): the same events in the same
- * order always give the same projections and diffs. It is the only place state is replaced.
+ * The fold over all intents: one record per live intent, one tombstone per removed one, and the
+ * running stats. `apply(event)` is deterministic (no clock, I/O or randomness): the same events
+ * in the same order always give the same projections and diffs. It is the only place state
+ * changes.
+ *
+ * Representation (memory, see docs/reducer.md): live intents are `IntentRecord`s (record.ts)
+ * keyed by intentId, updated in place; readers get immutable `Projection` views (`get` keeps
+ * handing out the same view until the intent changes). A tombstone is one entry of its own map:
+ * the packed intentId (pack.ts `packId`, 32 characters) → removedAt, nothing else. That map is in
+ * the order the tombstones were made, so it is also the pruning queue.
+ *
+ * `exportImage()` / `ProjectionStore.restore(image)` are the snapshot API (src/snapshot/codec.ts):
+ * the whole fold state as plain data (views), and a store rebuilt from it that folds on exactly as
+ * the original would. The image is a view, not a copy: encode it before applying more events.
  *
  * `pruneTombstones()` drops the tombstones of removed intents that are older than
  * `tombstoneRetentionMs` in event time, oldest first. Event time is the *smaller* of the two
@@ -9,15 +20,15 @@
  * cannot drop a tombstone the other topic's records still need. The pipeline calls it once per
  * batch after catch-up. Memory for removed intents is thus bounded by the removals within the
  * retention window.
- *
- * `exportImage()` / `ProjectionStore.restore(image)` are the snapshot API (src/snapshot/codec.ts):
- * the whole fold state as plain data, and a store rebuilt from it that folds on exactly as the
- * original would. The image is a view, not a copy: encode it before applying more events.
  */
 import type { IntentEvent } from '../contract/events.js';
-import type { Diff } from './diff.js';
+import { eventKey, seenHas } from './dedup.js';
+import { type Diff, RemovedDiff } from './diff.js';
 import { evolve } from './evolve.js';
+import { Interner } from './intern.js';
+import { packId, unpackId } from './pack.js';
 import type { IntentState, Projection } from './projection.js';
+import { IntentRecord, recordOf, viewOf } from './record.js';
 import { applyToStats, COUNTER_OF, emptyStats, type MempoolStats } from './stats.js';
 
 export interface StoreOptions {
@@ -41,17 +52,22 @@ export interface TombstoneEntry {
   readonly removedAt: number;
 }
 
+/** views handed out by `get` and not yet outdated; beyond this many the cache starts over */
+const MAX_CACHED_VIEWS = 10_000;
+
 export class ProjectionStore {
-  private readonly states = new Map<string, IntentState>();
+  private readonly live = new Map<string, IntentRecord>();
+  /** packed intentId → removedAt, in the order the tombstones were made */
+  private readonly removed = new Map<string, number>();
+  /** the removedAt of the oldest tombstone when last looked at; -Infinity: look again */
+  private nextExpiry = Number.POSITIVE_INFINITY;
+  private readonly views = new Map<string, Projection>();
+  private readonly strings = new Interner();
   private readonly counts: MempoolStats = emptyStats();
-  /** tombstones in the order they were made; entries before `queueHead` are done */
-  private readonly tombstoneQueue: TombstoneEntry[] = [];
-  private queueHead = 0;
   private readonly retention: number;
   /** greatest occurredAt applied, per topic family (intent.* / proof.*) */
   private lifecycleTime = Number.NEGATIVE_INFINITY;
   private proofTime = Number.NEGATIVE_INFINITY;
-  private live = 0;
   private applied = 0;
 
   constructor(opts: StoreOptions = {}) {
@@ -61,26 +77,42 @@ export class ProjectionStore {
   /** A store in the state `image` describes; the running counts are recounted from it. */
   static restore(image: StoreImage, opts: StoreOptions = {}): ProjectionStore {
     const store = new ProjectionStore(opts);
+    const tombstones = new Map<string, number>();
     for (const [id, state] of image.states) {
-      store.states.set(id, state);
-      if (state.kind === 'live') {
-        store.live++;
-        store.counts[COUNTER_OF[state.projection.status]]++;
-        store.counts.total++;
+      if (state.kind === 'removed') {
+        tombstones.set(id, state.removedAt);
+        continue;
       }
+      const r = recordOf(state.projection, state.removedAt, (s) => store.strings.intern(s));
+      store.live.set(id, r);
+      store.counts[COUNTER_OF[r.status]]++;
+      store.counts.total++;
     }
-    for (const entry of image.tombstoneQueue) store.tombstoneQueue.push(entry);
+    // the queue's order first (entries that no longer match their state are stale), then the rest
+    for (const { intentId, removedAt } of image.tombstoneQueue) {
+      if (tombstones.get(intentId) !== removedAt) continue;
+      tombstones.delete(intentId);
+      store.removed.set(packId(intentId), removedAt);
+    }
+    for (const [id, removedAt] of tombstones) store.removed.set(packId(id), removedAt);
+    store.nextExpiry = Number.NEGATIVE_INFINITY;
     store.lifecycleTime = image.lifecycleTime;
     store.proofTime = image.proofTime;
     store.applied = image.eventsApplied;
     return store;
   }
 
-  /** The fold state as plain data (a view: encode it before the next `apply`). */
+  /** The fold state as plain data (views; read it before the next `apply`). */
   exportImage(): StoreImage {
+    const removed = [...this.removed].map(([packed, removedAt]) => ({ intentId: unpackId(packed), removedAt }));
+    const live = this.live;
+    const views = this.views;
     return {
-      states: this.states.entries(),
-      tombstoneQueue: this.tombstoneQueue.slice(this.queueHead),
+      states: (function* (): Generator<readonly [string, IntentState]> {
+        for (const [id, r] of live) yield [id, { kind: 'live', projection: views.get(id) ?? viewOf(r), removedAt: r.removedAt }];
+        for (const t of removed) yield [t.intentId, { kind: 'removed', removedAt: t.removedAt }];
+      })(),
+      tombstoneQueue: removed,
       lifecycleTime: this.lifecycleTime,
       proofTime: this.proofTime,
       eventsApplied: this.applied,
@@ -90,43 +122,69 @@ export class ProjectionStore {
   /** Folds one event; returns what changed, or null when the event changed nothing. */
   apply(event: IntentEvent): Diff | null {
     const id = event.intentId;
-    const result = evolve(this.states.get(id), event);
-    if (result === null) return null;
-    this.states.set(id, result.state);
+    const at = event.occurredAt;
+    const r = this.live.get(id);
+    let diff: Diff | null;
+    if (r !== undefined) {
+      if (r.removedAt !== null && at <= r.removedAt) return null; // no zombies
+      if (event.type === 'intent.removed') {
+        // (a removal is never remembered: its redelivery is refused by the no-zombies check)
+        this.live.delete(id);
+        this.tombstone(packId(id), Math.max(at, r.removedAt ?? at));
+        diff = new RemovedDiff(id, r, at);
+      } else {
+        const key = eventKey(event.eventId);
+        if (seenHas(r.seen, key) || (r.dedupHorizon !== null && at - r.t0 <= r.dedupHorizon)) return null; // duplicate
+        diff = evolve(r, event, key, false, this.strings);
+      }
+      if (this.views.size > 0) this.views.delete(id);
+    } else {
+      const packed = this.removed.size > 0 ? packId(id) : null;
+      const removedAt = packed === null ? undefined : this.removed.get(packed);
+      if (removedAt !== undefined && at <= removedAt) return null; // no zombies
+      if (event.type === 'intent.removed') {
+        // a removal of an unknown intent (or a second one): a tombstone, nothing to announce
+        this.tombstone(packed ?? packId(id), Math.max(at, removedAt ?? at));
+        diff = null;
+      } else {
+        if (removedAt !== undefined) {
+          this.removed.delete(packed!);
+          this.nextExpiry = Number.NEGATIVE_INFINITY;
+        }
+        const fresh = new IntentRecord(id, at, removedAt ?? null);
+        this.live.set(id, fresh);
+        diff = evolve(fresh, event, eventKey(event.eventId), true, this.strings);
+      }
+    }
     this.applied++;
-    if (result.state.kind === 'removed' && this.retention !== Number.POSITIVE_INFINITY) {
-      this.tombstoneQueue.push({ intentId: id, removedAt: result.state.removedAt });
-    }
-    if (event.type.startsWith('proof.')) {
-      if (event.occurredAt > this.proofTime) this.proofTime = event.occurredAt;
-    } else if (event.occurredAt > this.lifecycleTime) this.lifecycleTime = event.occurredAt;
-    const diff = result.diff;
-    if (diff !== null) {
-      applyToStats(this.counts, diff);
-      if (diff.kind === 'created') this.live++;
-      else if (diff.kind === 'removed') this.live--;
-    }
+    if (event.type.charCodeAt(0) === 112 /* p: proof.* */) {
+      if (at > this.proofTime) this.proofTime = at;
+    } else if (at > this.lifecycleTime) this.lifecycleTime = at;
+    if (diff !== null) applyToStats(this.counts, diff);
     return diff;
+  }
+
+  private tombstone(packed: string, removedAt: number): void {
+    if (this.removed.size === 0) this.nextExpiry = removedAt;
+    else if (this.removed.delete(packed)) this.nextExpiry = Number.NEGATIVE_INFINITY;
+    this.removed.set(packed, removedAt);
   }
 
   /**
    * Drops the tombstones that fell out of the retention window, oldest first (amortised O(1) per
-   * tombstone). A tombstone is dropped only if it is still the intent's state: an intent alive
-   * again, or removed again later, keeps its state.
+   * tombstone; nothing to do costs one comparison). An intent alive again, or removed again
+   * later, keeps its state.
    */
   pruneTombstones(): void {
     const horizon = Math.min(this.lifecycleTime, this.proofTime) - this.retention;
-    const q = this.tombstoneQueue;
-    while (this.queueHead < q.length) {
-      const { intentId, removedAt } = q[this.queueHead]!;
-      if (removedAt >= horizon) break;
-      this.queueHead++;
-      const s = this.states.get(intentId);
-      if (s?.kind === 'removed' && s.removedAt === removedAt) this.states.delete(intentId);
-    }
-    if (this.queueHead > 1024 && this.queueHead * 2 > q.length) {
-      q.splice(0, this.queueHead);
-      this.queueHead = 0;
+    if (!(horizon > this.nextExpiry)) return;
+    this.nextExpiry = Number.POSITIVE_INFINITY;
+    for (const [packed, removedAt] of this.removed) {
+      if (removedAt >= horizon) {
+        this.nextExpiry = removedAt;
+        break;
+      }
+      this.removed.delete(packed);
     }
   }
 
@@ -138,18 +196,25 @@ export class ProjectionStore {
     }
   }
 
+  /** The live projection of an intent; the same object until the intent changes. */
   get(intentId: string): Projection | undefined {
-    const s = this.states.get(intentId);
-    return s?.kind === 'live' ? s.projection : undefined;
+    const cached = this.views.get(intentId);
+    if (cached !== undefined) return cached;
+    const r = this.live.get(intentId);
+    if (r === undefined) return undefined;
+    if (this.views.size >= MAX_CACHED_VIEWS) this.views.clear();
+    const view = viewOf(r);
+    this.views.set(intentId, view);
+    return view;
   }
 
   *projections(): IterableIterator<Projection> {
-    for (const s of this.states.values()) if (s.kind === 'live') yield s.projection;
+    for (const [id, r] of this.live) yield this.views.get(id) ?? viewOf(r);
   }
 
   /** Live projections. */
   get size(): number {
-    return this.live;
+    return this.live.size;
   }
 
   /** Events that changed state (duplicates and zombie events excluded). */
@@ -159,7 +224,7 @@ export class ProjectionStore {
 
   /** Removed intents remembered to refuse zombies (one small entry each). */
   get tombstones(): number {
-    return this.states.size - this.live;
+    return this.removed.size;
   }
 
   /** A copy of the current counts. */
