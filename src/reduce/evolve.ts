@@ -20,7 +20,7 @@ import type { EventOf, IntentEvent } from '../contract/events.js';
 import { CreatedDiff, fieldBit, UpdatedDiff, type SettlementProof } from './diff.js';
 import { ENTRY, MAX_SEEN_LENGTH, seenEntry, seenTimeAt, UNKNOWN_TIME } from './dedup.js';
 import type { Interner } from './intern.js';
-import { pack } from './pack.js';
+import { join, pack } from './pack.js';
 import {
   DIMENSION_MASK,
   HTLC_SHIFT,
@@ -153,9 +153,8 @@ export function evolve(r: IntentRecord, e: NonRemoval, key: number, created: boo
     const t = seenTimeAt(r.seen, 0);
     const forgotten = t === UNKNOWN_TIME ? r.updatedAt : t;
     if (r.dedupHorizon === null || forgotten > r.dedupHorizon) r.dedupHorizon = forgotten;
-    r.seen = r.seen.slice(ENTRY) + seenEntry(key, at);
-  } else r.seen += seenEntry(key, at);
-  r.seen.charCodeAt(0); // flatten the concatenation now, while it is young
+    r.seen = join(r.seen.slice(ENTRY), seenEntry(key, at));
+  } else r.seen = join(r.seen, seenEntry(key, at));
 
   let settlement: SettlementProof | null = null;
   switch (e.type) {

@@ -19,28 +19,36 @@ for (let i = 0; i < 6; i++) NIBBLE[97 + i] = 10 + i;
 const MAX_PACKED = 1 << 16;
 const codes: number[] = [];
 
-/** The bytes of `s` from index 2 on as one-byte characters, or null when not lower-case hex. */
-function bytesOf(s: string): string | null {
+/**
+ * The bytes of `s` from index 2 on as one-byte characters, after `tag` (-1: none), or null when
+ * `s` is not `0x` + lower-case hex. The result is a flat string (fromCharCode), never a
+ * concatenation: a `ConsString` would keep its parts (and 32 more bytes) alive.
+ */
+function bytesOf(s: string, tag: number): string | null {
   const n = (s.length - 2) >>> 1;
   if (s.length < 4 || (s.length & 1) === 1 || n > MAX_PACKED || s.charCodeAt(0) !== 48 || s.charCodeAt(1) !== 120) return null;
-  codes.length = n;
+  const o = tag < 0 ? 0 : 1;
+  codes.length = n + o;
+  if (o === 1) codes[0] = tag;
   for (let i = 0, j = 2; i < n; i++, j += 2) {
     const a = s.charCodeAt(j);
     const b = s.charCodeAt(j + 1);
     const hi = a < 128 ? NIBBLE[a]! : -1;
     const lo = b < 128 ? NIBBLE[b]! : -1;
     if ((hi | lo) < 0) return null;
-    codes[i] = (hi << 4) | lo;
+    codes[i + o] = (hi << 4) | lo;
   }
   return String.fromCharCode.apply(null, codes);
 }
+
+/** `a + b` as one flat string (see bytesOf). */
+export const join = (a: string, b: string): string => [a, b].join('');
 
 const hexOf = (bytes: string): string => `0x${Buffer.from(bytes, 'latin1').toString('hex')}`;
 
 /** `s` in its packed form (see above). */
 export function pack(s: string): string {
-  const b = bytesOf(s);
-  return b === null ? `\u0000${s}` : `\u0001${b}`;
+  return bytesOf(s, 1) ?? join('\u0000', s);
 }
 
 /** The string `pack` was given. */
@@ -53,8 +61,7 @@ export const unpackOrNull = (p: string | null): string | null => (p === null ? n
 
 /** An intentId as a compact key: 32 characters for the canonical form, tagged verbatim otherwise. */
 export function packId(id: string): string {
-  const b = id.length === 66 ? bytesOf(id) : null;
-  return b ?? `\u0100${id}`;
+  return (id.length === 66 ? bytesOf(id, -1) : null) ?? join('\u0100', id);
 }
 
 /** The intentId `packId` was given. */

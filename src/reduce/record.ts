@@ -98,10 +98,10 @@ export function txGet(tx: string, key: TxIndex): string | undefined {
 
 /** `tx` with `key` set to `packed` (a value of `pack`), in place if the key is already there. */
 export function txSet(tx: string, key: TxIndex, packed: string): string {
-  const entry = String.fromCharCode(key, packed.length - 2) + packed;
+  const head = String.fromCharCode(key, packed.length - 2);
   const i = txFind(tx, key);
-  if (i < 0) return tx + entry;
-  return tx.slice(0, i) + entry + tx.slice(i + 4 + tx.charCodeAt(i + 1));
+  if (i < 0) return [tx, head, packed].join('');
+  return [tx.slice(0, i), head, packed, tx.slice(i + 4 + tx.charCodeAt(i + 1))].join('');
 }
 
 function txHashesOf(tx: string): TxHashes {
