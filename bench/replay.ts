@@ -30,7 +30,7 @@ const runs = arg('runs', 3);
 const partitions = arg('partitions', 4);
 const profile = arg('profile', 1) > 0;
 const seed = arg('seed', 42);
-const GOAL = 0.85;
+const GOAL = 0.9;
 const ROOT_URL = new URL('..', import.meta.url).href;
 const ROOT = fileURLToPath(ROOT_URL);
 
