@@ -28,8 +28,9 @@ const PROMTOOL = process.env.PROMTOOL_PATH ?? 'promtool';
  * each entry goes once its metric is served (the test below says so).
  */
 const PENDING: Readonly<Record<string, string>> = {
-  intent_projector_slow_consumer_disconnects_total: 'issue 12 (slow consumers)',
-  intent_projector_snapshot_age_seconds: 'issue 13 (snapshots)',
+  intent_projector_forced_disconnects_total: 'issue 12 (slow consumers; helper "clients")',
+  intent_projector_snapshots_written_total: 'issue 13 (snapshots; helper "snapshots")',
+  intent_projector_snapshot_writer: 'issue 13 (snapshots; helper "snapshots")',
 };
 
 /** Prometheus's own series (not ours). */
