@@ -8,6 +8,7 @@
  *   GET /intents/:intentId/settlement-proof  200 the intent:settlement_proof payload | 404 | 400
  *   GET /stats              200 mempool stats
  *   GET /asyncapi.json      200 the AsyncAPI 3.0 document of the Socket.IO contract (src/asyncapi.ts)
+ *   GET /vendor/uplot/...   the chart library's browser build (node_modules/uplot/dist)
  *   GET /, /<file>          static files of public/ (404 when missing)
  *
  * HEAD is answered like GET without a body; any other method is 405. Requests under
@@ -20,7 +21,7 @@ import { formatIntent, formatSettlementProof } from '../fanout/format.js';
 import type { Logger } from '../log.js';
 import { isIntentId } from './guards.js';
 import type { Metrics } from './metrics.js';
-import { serveStatic } from './static-files.js';
+import { serveStatic, VENDOR_DIRS } from './static-files.js';
 import type { ProjectionReader, Readiness } from './transport.js';
 
 export interface HttpRouteDeps {
@@ -96,6 +97,9 @@ async function route(deps: HttpRouteDeps, req: IncomingMessage, res: ServerRespo
     return sendJson(res, 200, formatSettlementProof(id, proof, deps.clock()), req);
   }
 
+  for (const [prefix, dir] of Object.entries(VENDOR_DIRS)) {
+    if (pathname.startsWith(prefix) && (await serveStatic(dir, pathname.slice(prefix.length - 1), res, method === 'HEAD'))) return;
+  }
   if (await serveStatic(deps.publicDir, pathname, res, method === 'HEAD')) return;
   send(res, 404, 'text/plain; charset=utf-8', 'not found\n', req);
 }

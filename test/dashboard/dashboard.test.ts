@@ -141,6 +141,111 @@ describe('dashboard', () => {
     expect(errors).toEqual([]);
   });
 
+  it('charts events/s and consumer lag with the chart library the service serves itself', async () => {
+    const foreign: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(app.service.url) && !r.url().startsWith('data:')) foreign.push(r.url());
+    });
+    await page.reload();
+    expect(await page.evaluate(() => typeof (window as unknown as { uPlot?: unknown }).uPlot)).toBe('function');
+    // a sample every 2 s: a few points, each drawn on a canvas
+    for (const id of ['chart-events', 'chart-lag']) {
+      await expect
+        .poll(async () => Number(await page.getByTestId(id).getAttribute('data-points')), { timeout: 20_000 })
+        .toBeGreaterThanOrEqual(2);
+      expect(await page.getByTestId(id).locator('canvas').count()).toBe(1);
+    }
+    // the simulator keeps the service busy: some sample shows events applied
+    await expect
+      .poll(async () => Number(await page.getByTestId('chart-events').getAttribute('data-last')), { timeout: 20_000 })
+      .toBeGreaterThan(0);
+    const lag = Number(await page.getByTestId('chart-lag').getAttribute('data-last'));
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(foreign).toEqual([]);
+  });
+
+  it('opens one intent from the table: projection, HTLC timeline with tx hashes, as the service has it', async () => {
+    await expect.poll(() => page.getByTestId('intent-row').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+    // rows reorder as intents change: take one and click the row of that id
+    const id = (await page.getByTestId('intent-row').first().getAttribute('data-intent-id')) ?? '';
+    await page.locator(`[data-testid="intent-row"][data-intent-id="${id}"]`).click();
+    await expect.poll(() => page.getByTestId('intent-detail').isVisible()).toBe(true);
+    expect(await page.getByTestId('detail-id').textContent()).toBe(id);
+    await expect.poll(() => page.getByTestId('intent-detail').getAttribute('data-loaded'), { timeout: 10_000 }).toMatch(/true|missing/);
+    // converges to the service's projection (it may move on meanwhile)
+    await expect
+      .poll(
+        async () => {
+          const res = await fetch(`${app.service.url}/intents/${id}`);
+          if (res.status === 404) return 'gone';
+          const server = (await res.json()) as { status: string; htlcState: string; txHashes: Record<string, string> };
+          const shown = await page.getByTestId('detail-fields').locator('[data-field="htlcState"]').textContent();
+          const hashes = await page.getByTestId('tx-hash').allTextContents();
+          const status = await page.getByTestId('detail-status').getAttribute('data-status');
+          return status === server.status &&
+            shown === server.htlcState &&
+            hashes.sort().join() === Object.values(server.txHashes).sort().join()
+            ? 'same'
+            : `server ${server.status}/${server.htlcState}, page ${status}/${shown}`;
+        },
+        { timeout: 15_000 },
+      )
+      .toMatch(/^(same|gone)$/);
+    const steps = await page
+      .getByTestId('timeline-step')
+      .evaluateAll((els) => els.map((e) => [e.getAttribute('data-step'), e.getAttribute('data-done')]));
+    expect(steps.slice(0, 8).map((s) => s[0])).toEqual([
+      'submitted',
+      'proofs_verified',
+      'matched',
+      'source_locked',
+      'destination_locked',
+      'destination_withdrawn',
+      'source_withdrawn',
+      'completed',
+    ]);
+    expect(steps[0]?.[1]).toBe('true');
+  });
+
+  it('finds an intent by id and shows its settlement proof; refuses a malformed id', async () => {
+    await page.getByTestId('intent-search').fill('0x1234');
+    await page.getByTestId('intent-search').press('Enter');
+    await expect.poll(() => page.getByTestId('search-error').isVisible()).toBe(true);
+
+    // a completed intent with a settlement proof (most completed ones get one)
+    let found: { id: string; proof: string } | undefined;
+    await expect
+      .poll(
+        async () => {
+          const ids = await page
+            .locator('[data-testid="intent-row"][data-status="completed"]')
+            .evaluateAll((els) => els.map((e) => e.getAttribute('data-intent-id')));
+          for (const id of ids) {
+            const res = await fetch(`${app.service.url}/intents/${id}/settlement-proof`);
+            if (res.ok) {
+              found = { id: id ?? '', proof: ((await res.json()) as { proof: string }).proof };
+              return true;
+            }
+          }
+          return false;
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
+    if (found === undefined) throw new Error('unreachable');
+    await page.getByTestId('intent-search').fill(found.id.toUpperCase().replace('0X', '0x'));
+    await page.getByTestId('intent-search').press('Enter');
+    await expect.poll(() => page.getByTestId('detail-id').textContent()).toBe(found.id);
+    await expect.poll(() => page.getByTestId('settlement-proof').textContent(), { timeout: 10_000 }).toBe(found.proof);
+    const done = await page
+      .getByTestId('timeline-step')
+      .evaluateAll((els) => els.filter((e) => e.getAttribute('data-done') === 'true').length);
+    expect(done).toBe(8);
+    expect(await page.getByTestId('tx-hash').count()).toBeGreaterThanOrEqual(4);
+    mkdirSync('test-artifacts', { recursive: true });
+    await page.screenshot({ path: 'test-artifacts/dashboard-detail.png', fullPage: true });
+  });
+
   it('shows the connection as lost when the service goes away', async () => {
     await app.stop();
     await expect
