@@ -10,7 +10,6 @@
  * events without one); any further arguments before the acknowledgement callback are listed, in
  * order, in the message's `x-arguments`.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   type ClientEventName,
@@ -20,6 +19,7 @@ import {
   type ServerEventName,
   serverEventSchemas,
 } from './contract/socket.js';
+import { PACKAGE_VERSION } from './package-version.js';
 
 export type AsyncApiDocument = Record<string, unknown>;
 
@@ -52,11 +52,6 @@ const key = (event: string): string => event.replace(/:/g, '.');
 function payload(schema: z.ZodType): Record<string, unknown> {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io: 'output', unrepresentable: 'throw' });
   return rest;
-}
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 export function buildAsyncApi(): AsyncApiDocument {
@@ -105,7 +100,7 @@ export function buildAsyncApi(): AsyncApiDocument {
     id: 'urn:intent-projector:asyncapi',
     info: {
       title: 'intent-projector Socket.IO API',
-      version: packageVersion(),
+      version: PACKAGE_VERSION,
       description:
         'Live projections of cross-chain intents over Socket.IO 4 (path /socket.io/, websocket and HTTP long-polling). ' +
         'Generated from src/contract/socket.ts; the TypeScript types are exported as intent-projector/contract.',

@@ -1,6 +1,7 @@
 /**
  * The transport: one node:http server carrying Socket.IO (path `/socket.io`, websocket and
- * polling) and the HTTP routes, on config HOST/PORT (contract.md sections 4 and 6).
+ * polling) and the HTTP routes (a fastify app on that server, http-app.ts), on config HOST/PORT
+ * (contract.md sections 4 and 6).
  *
  * - `deliver(emissions)`: one room broadcast per emission, `io.to(rooms).emit(event, payload)`.
  *   Socket.IO's adapter encodes the packet once per broadcast and writes the same bytes to
@@ -15,7 +16,7 @@ import { ALL_INTENTS_ROOM, type ClientToServerEvents, type ServerToClientEvents 
 import type { Emission } from '../fanout/emissions.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { onHttpTimeout } from './http-timeouts.js';
-import { createRequestHandler } from './http-routes.js';
+import { createHttpApp } from './http-app.js';
 import { guardFloods } from './flood-guard.js';
 import { originCheck } from './origin-check.js';
 import { SlowConsumers } from './slow-consumers.js';
@@ -56,14 +57,8 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     metrics.subscriptions.set({ kind: 'all' }, nsp.adapter.rooms.get(ALL_INTENTS_ROOM)?.size ?? 0);
   };
 
-  const httpServer = createServer(
+  const app = createHttpApp(
     {
-      // slow HTTP: headers and whole requests must arrive in time, checked every second
-      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
-      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
-      connectionsCheckingInterval: Math.min(1000, config.HTTP_HEADERS_TIMEOUT_MS),
-    },
-    createRequestHandler({
       config,
       logger,
       metrics,
@@ -72,8 +67,19 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
       clock,
       publicDir: opts.publicDir ?? PUBLIC_DIR,
       beforeScrape: refreshGauges,
-    }),
+    },
+    (handler) =>
+      createServer(
+        {
+          // slow HTTP: headers and whole requests must arrive in time, checked every second
+          headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+          requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+          connectionsCheckingInterval: Math.min(1000, config.HTTP_HEADERS_TIMEOUT_MS),
+        },
+        handler,
+      ),
   );
+  const httpServer = app.server;
   const limits = new ConnectionLimits({
     maxConnections: config.MAX_CONNECTIONS,
     maxPerIp: config.MAX_CONNECTIONS_PER_IP,
@@ -136,8 +142,9 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
   return {
     httpServer,
     io,
-    listen: () =>
-      new Promise<number>((resolve, reject) => {
+    listen: async () => {
+      await app.ready();
+      return new Promise<number>((resolve, reject) => {
         const onError = (err: Error): void => reject(err);
         httpServer.once('error', onError);
         httpServer.listen(config.PORT, config.HOST, () => {
@@ -145,7 +152,8 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
           const address = httpServer.address();
           resolve(typeof address === 'object' && address !== null ? address.port : config.PORT);
         });
-      }),
+      });
+    },
     deliver(emissions: readonly Emission[]): void {
       if (closed) return;
       for (const e of emissions) {

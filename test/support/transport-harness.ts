@@ -17,7 +17,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { Ack, ClientToServerEvents, ServerEventName, ServerToClientEvents } from '../../src/contract/socket.js';
 import type { EventType, IntentEventInput } from '../../src/contract/events.js';
 import type { DeadLetterSink, SourceBatch, SourceRecord } from '../../src/ingest/source.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { Pipeline } from '../../src/pipeline.js';
 import { Metrics } from '../../src/transport/metrics.js';
 import { createTransport, type SocketTransport } from '../../src/transport/server.js';
@@ -44,6 +44,8 @@ export interface HarnessOptions {
   readonly publicDir?: string;
   /** the descriptor limit the connection caps see (default: the process's own) */
   readonly fdLimit?: number | null;
+  /** the transport's logger (default: silent) */
+  readonly logger?: Logger;
 }
 
 export interface Harness {
@@ -71,7 +73,7 @@ export interface Harness {
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', RATE_LIMIT_PER_SECOND: '10000', LOG_LEVEL: 'silent', ...opts.env });
-  const logger = createLogger('silent', { pretty: false });
+  const logger = opts.logger ?? createLogger('silent', { pretty: false });
   const metrics = new Metrics({ defaultMetrics: false });
   const deadLetters: { record: SourceRecord; reason: string }[] = [];
   const dlq: DeadLetterSink = {

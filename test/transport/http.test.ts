@@ -177,7 +177,12 @@ describe('http', () => {
   });
 
   it('GET / and static files from public/, with content types; nothing outside it', async () => {
-    const dir = publicDir({ 'index.html': '<!doctype html><title>dash</title>', 'app.js': 'console.log(1)', 'css/site.css': 'body{}' });
+    const dir = publicDir({
+      'index.html': '<!doctype html><title>dash</title>',
+      'app.js': 'console.log(1)',
+      'css/site.css': 'body{}',
+      'x.svg': '<svg/>',
+    });
     writeFileSync(path.join(path.dirname(dir), 'secret.txt'), 'secret');
     h = await startHarness({ live: true, publicDir: dir });
     const index = await http(h, 'GET', '/');
@@ -189,7 +194,18 @@ describe('http', () => {
     expect(js.body).toBe('console.log(1)');
     const css = await http(h, 'GET', '/css/site.css?v=2');
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
-    for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/css/..%2f..%2fsecret.txt', '/%00', '/css']) {
+    const svg = await http(h, 'GET', '/x.svg');
+    expect(svg.headers['content-type']).toBe('image/svg+xml');
+    for (const p of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/%2e%2e/%2e%2e/secret.txt',
+      '/css/..%2f..%2fsecret.txt',
+      '/css%5c..%5c..%5csecret.txt',
+      '/%00',
+      '/%zz',
+      '/css',
+    ]) {
       const r = await http(h, 'GET', p);
       expect(r.status, p).toBe(404);
       expect(r.body).not.toContain('secret');

@@ -1,9 +1,6 @@
-/** Unit tests of the transport's small parts: token bucket, stats coalescing, guards, static paths. */
-import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { checkAdminToken, parseIntentId, splitAck } from '../../src/transport/guards.js';
 import { TokenBucket } from '../../src/transport/rate-limit.js';
-import { contentType, resolveStatic } from '../../src/transport/static-files.js';
 import { StatsBroadcaster } from '../../src/transport/stats-broadcaster.js';
 import type { MempoolStatsPayload } from '../../src/contract/socket.js';
 
@@ -103,24 +100,5 @@ describe('guards', () => {
     expect(checkAdminToken('t0k', { token: 't0K' })).toMatchObject({ code: 'UNAUTHORIZED' });
     expect(checkAdminToken('t0k', { token: 't0k0' })).toMatchObject({ code: 'UNAUTHORIZED' });
     expect(checkAdminToken('t0k', null)).toMatchObject({ code: 'UNAUTHORIZED' });
-  });
-});
-
-describe('static paths', () => {
-  const root = path.resolve('/srv/public');
-  it('maps URL paths inside the root and refuses the rest', () => {
-    expect(resolveStatic(root, '/')).toBe(path.join(root, 'index.html'));
-    expect(resolveStatic(root, '/a/b.js')).toBe(path.join(root, 'a', 'b.js'));
-    expect(resolveStatic(root, '/../etc/passwd')).toBe(path.join(root, 'etc', 'passwd'));
-    expect(resolveStatic(root, '/%2e%2e/%2e%2e/etc/passwd')).toBe(path.join(root, 'etc', 'passwd'));
-    expect(resolveStatic(root, '/a%5c..%5c..%5cx')).toBeNull();
-    expect(resolveStatic(root, '/%00')).toBeNull();
-    expect(resolveStatic(root, '/%zz')).toBeNull();
-  });
-  it('knows the content types of a web page', () => {
-    expect(contentType('index.html')).toBe('text/html; charset=utf-8');
-    expect(contentType('x.JS')).toBe('text/javascript; charset=utf-8');
-    expect(contentType('x.svg')).toBe('image/svg+xml');
-    expect(contentType('x.bin')).toBe('application/octet-stream');
   });
 });
