@@ -14,9 +14,17 @@ import { replayCommand } from './commands/replay.js';
 import { schemasCommand } from './commands/schemas.js';
 import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
+import { snapshotCommand } from './commands/snapshot.js';
 import { validateCommand } from './commands/validate.js';
 
-export const COMMANDS: readonly Command[] = [serveCommand, replayCommand, simulateCommand, validateCommand, schemasCommand];
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  replayCommand,
+  snapshotCommand,
+  simulateCommand,
+  validateCommand,
+  schemasCommand,
+];
 
 export const HELP = `Usage: intent-projector [command] [options]
 

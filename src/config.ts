@@ -32,6 +32,10 @@ const settingsSchema = z.object({
   KAFKA_TOPIC_LIFECYCLE: topic('KAFKA_TOPIC_LIFECYCLE').default('intents.lifecycle'),
   KAFKA_TOPIC_PROOFS: topic('KAFKA_TOPIC_PROOFS').default('intents.proofs'),
   KAFKA_TOPIC_DLQ: topic('KAFKA_TOPIC_DLQ').default('intents.dlq'),
+  /** where snapshots of the whole state are written and read (docs/snapshots.md) */
+  KAFKA_TOPIC_SNAPSHOTS: topic('KAFKA_TOPIC_SNAPSHOTS').default('intents.snapshots'),
+  /** time between two snapshots written by the fleet's writer; 0 = this node never writes one (it still loads them) */
+  SNAPSHOT_INTERVAL_MS: int('SNAPSHOT_INTERVAL_MS', 0, 2_147_483_647).default(300_000),
   KAFKA_GROUP_ID: z.string().min(1).optional(),
   KAFKA_CLIENT_ID: z.string().min(1).default('intent-projector'),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -93,6 +97,13 @@ export const configSchema = settingsSchema.superRefine((c, ctx) => {
       code: 'custom',
       path: ['HTTP_HEADERS_TIMEOUT_MS'],
       message: 'HTTP_HEADERS_TIMEOUT_MS must not be larger than HTTP_REQUEST_TIMEOUT_MS',
+    });
+  }
+  if (topics.includes(c.KAFKA_TOPIC_SNAPSHOTS)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['KAFKA_TOPIC_SNAPSHOTS'],
+      message: 'KAFKA_TOPIC_SNAPSHOTS must be a topic of its own (not the lifecycle, proof or dead-letter topic)',
     });
   }
 });

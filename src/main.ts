@@ -13,7 +13,10 @@ import { startService, type Service } from './service.js';
 import { Producer, type ProducerSummary } from './sim/producer.js';
 import { Scheduler } from './sim/scheduler.js';
 import { embeddedSink } from './sim/sinks.js';
-import { openKafkaSource } from './ingest/kafka-ingestion.js';
+import { brokersOf, openKafkaIngestion } from './ingest/kafka-ingestion.js';
+import { createKafka } from './ingest/kafka-client.js';
+import { preflight } from './ingest/preflight.js';
+import { planRestore } from './snapshot/restore.js';
 
 export type Mode = 'embedded' | 'kafka';
 
@@ -125,7 +128,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
     },
     `kafka mode: attaching to KAFKA_BROKERS=${config.KAFKA_BROKERS.join(',')}`,
   );
-  const kafka = await openKafkaSource(config, logger);
+  const restoreStartedAt = (opts.clock ?? Date.now)();
+  await preflight({ brokers: brokersOf(config), clientId: config.KAFKA_CLIENT_ID });
+  const snapshotKafka = createKafka(config, logger);
+  const plan = await planRestore({ kafka: snapshotKafka, config, logger, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const kafka = await openKafkaIngestion(config, logger, { source: { resumeAt: plan.resumeAt } });
   let service: Service;
   try {
     service = await startService({
@@ -133,6 +140,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       logger,
       source: watchFatal(kafka.source, reportFatal),
       dlq: kafka.dlq,
+      snapshots: { plan, kafka: snapshotKafka, startedAt: restoreStartedAt },
       ...(opts.clock ? { clock: opts.clock } : {}),
     });
   } catch (err) {

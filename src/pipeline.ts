@@ -25,6 +25,8 @@ export interface PipelineOptions {
   /** the input topics: an event type on the other topic is dead-lettered (`wrong_topic`) */
   readonly topics?: { readonly lifecycle: string; readonly proofs: string };
   readonly store?: StoreOptions;
+  /** fold on from this store (restored from a snapshot) instead of an empty one */
+  readonly initialStore?: ProjectionStore;
 }
 
 export interface PipelineHooks {
@@ -48,7 +50,7 @@ export class Pipeline {
     private readonly hooks: PipelineHooks = {},
     opts: PipelineOptions = {},
   ) {
-    this.store = new ProjectionStore(opts.store);
+    this.store = opts.initialStore ?? new ProjectionStore(opts.store);
     if (opts.topics !== undefined) {
       this.roles.set(opts.topics.lifecycle, 'lifecycle');
       this.roles.set(opts.topics.proofs, 'proofs');

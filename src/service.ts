@@ -5,11 +5,15 @@
  */
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import type { DeadLetterSink, EventSource, ReplayProgress, SourceHandlers } from './ingest/source.js';
+import type { DeadLetterSink, EventSource, ReplayProgress, SourceBatch, SourceHandlers } from './ingest/source.js';
 import { Pipeline } from './pipeline.js';
 import { Metrics } from './transport/metrics.js';
 import { createTransport } from './transport/server.js';
 import type { Readiness, Transport } from './transport/transport.js';
+import type { KafkaClient } from './ingest/kafka-client.js';
+import { ConsistentCut } from './snapshot/cut.js';
+import type { RestorePlan, RestoreReport } from './snapshot/restore.js';
+import { startFleetSnapshotter, type Snapshotter } from './snapshot/snapshotter.js';
 
 export interface ServiceOptions {
   readonly config: Config;
@@ -20,6 +24,17 @@ export interface ServiceOptions {
   readonly clock?: () => number;
   /** how often replay progress is logged and lag gauges refreshed */
   readonly progressIntervalMs?: number;
+  /** Kafka mode: where the state starts (src/snapshot/restore.ts) and the client snapshots use */
+  readonly snapshots?: SnapshotSetup;
+}
+
+export interface SnapshotSetup {
+  readonly plan: RestorePlan;
+  readonly kafka: KafkaClient;
+  /** when the restore began (clock), for `restore.seconds` */
+  readonly startedAt: number;
+  /** writer election session timeout (tests) */
+  readonly sessionTimeoutMs?: number;
 }
 
 export interface Service {
@@ -31,6 +46,10 @@ export interface Service {
   /** resolves when every partition reached its start end offset */
   readonly caughtUp: Promise<void>;
   readiness(): Readiness;
+  /** how the node started, once caught up */
+  restore(): RestoreReport | null;
+  /** null when snapshots are off (embedded mode, SNAPSHOT_INTERVAL_MS=0, no snapshot topic) */
+  readonly snapshotter: () => Snapshotter | null;
   progress(): ReplayProgress;
   /** Stops consuming, closes client connections and the server. Idempotent. */
   stop(): Promise<void>;
@@ -47,7 +66,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   let resolveCaughtUp!: () => void;
   const caughtUp = new Promise<void>((r) => (resolveCaughtUp = r));
 
-  const readiness = (): Readiness => {
+  const snap = opts.snapshots;
+  const restoreStartedAt = snap?.startedAt ?? startedAt;
+  let restore: RestoreReport | null = null;
+  let snapshotter: Snapshotter | null = null;
+  const cut = snap === undefined ? null : new ConsistentCut(snap.plan.start);
+  const readiness = (): Readiness => (restore === null ? readinessNow() : { ...readinessNow(), restore });
+  const readinessNow = (): Readiness => {
     const isCaughtUp = pipeline.isCaughtUp;
     if (fatal !== null) return { ready: false, reason: `stopped: ${fatal.message}`, caughtUp: isCaughtUp };
     if (!isCaughtUp) return { ready: false, reason: `catching up (${percent(source.progress())}%)`, caughtUp: false };
@@ -72,6 +97,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     {
       topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
       store: { tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS },
+      ...(snap !== undefined ? { initialStore: snap.plan.store } : {}),
     },
   );
   transport = createTransport({ config, logger, metrics, store: pipeline.store, readiness, clock });
@@ -117,11 +143,12 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const ticker = setInterval(() => report(false), opts.progressIntervalMs ?? 2000);
   ticker.unref();
 
+  const apply = (batch: SourceBatch): Promise<void> => {
+    metrics.recordsRead.inc({ topic: batch.topic }, batch.records.length);
+    return pipeline.applyBatch(batch);
+  };
   const handlers: SourceHandlers = {
-    onBatch: (batch) => {
-      metrics.recordsRead.inc({ topic: batch.topic }, batch.records.length);
-      return pipeline.applyBatch(batch);
-    },
+    onBatch: cut === null ? apply : cut.wrap(apply),
     onCaughtUp: () => {
       pipeline.markCaughtUp();
       transport.caughtUp();
@@ -137,6 +164,28 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
         },
         'caught up: live',
       );
+      restore = {
+        from: snap?.plan.from ?? 'replay',
+        intents: pipeline.store.size,
+        recordsReplayed: pipeline.records,
+        seconds: Number(((clock() - restoreStartedAt) / 1000).toFixed(3)),
+      };
+      logger.info(
+        { restore },
+        `restore: from ${restore.from}, ${restore.intents} intents, ${restore.recordsReplayed} records replayed, ${restore.seconds}s`,
+      );
+      if (snap !== undefined && cut !== null && snap.plan.topicExists && config.SNAPSHOT_INTERVAL_MS > 0) {
+        snapshotter = startFleetSnapshotter({
+          kafka: snap.kafka,
+          config,
+          store: pipeline.store,
+          cut,
+          logger,
+          metrics,
+          ...(snap.plan.snapshot !== null ? { loadedPositions: snap.plan.snapshot.positions } : {}),
+          ...(snap.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: snap.sessionTimeoutMs } : {}),
+        });
+      }
       resolveCaughtUp();
     },
     onConnectionChange: (connected) => {
@@ -171,11 +220,15 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     transport,
     caughtUp,
     readiness,
+    restore: () => restore,
+    snapshotter: () => snapshotter,
     progress: () => source.progress(),
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(ticker);
         await source.stop();
+        // after the source: no batch in flight, the last snapshot holds everything applied
+        await snapshotter?.stop(fatal === null);
         await transport.close();
       })()),
   };

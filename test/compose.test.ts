@@ -38,10 +38,16 @@ describe('docker-compose.yml', () => {
     expect(config.PORT).toBe(3000);
   });
 
-  it('creates the input and dead-letter topics before the service starts', () => {
+  it('creates the input, dead-letter and snapshot topics before the service starts', () => {
     const env = projector.environment ?? {};
     const script = (init?.command ?? []).join('\n');
-    for (const t of [env['KAFKA_TOPIC_LIFECYCLE'], env['KAFKA_TOPIC_PROOFS'], env['KAFKA_TOPIC_DLQ']]) expect(script).toContain(String(t));
+    for (const t of [env['KAFKA_TOPIC_LIFECYCLE'], env['KAFKA_TOPIC_PROOFS'], env['KAFKA_TOPIC_DLQ'], env['KAFKA_TOPIC_SNAPSHOTS']]) {
+      expect(script).toContain(String(t));
+    }
+    // the snapshot topic: one partition (the writer election and the loader use partition 0), deleted by time
+    const snapshotLine = script.split('\n').find((l) => l.includes(`--topic ${String(env['KAFKA_TOPIC_SNAPSHOTS'])}`));
+    expect(snapshotLine).toContain('--partitions 1');
+    expect(script).toContain('cleanup.policy=delete');
     expect(projector.depends_on?.['kafka-init']?.condition).toBe('service_completed_successfully');
     expect(projector.depends_on?.['kafka']?.condition).toBe('service_healthy');
   });

@@ -40,6 +40,7 @@ const ALIASES: Readonly<Record<string, VarName>> = {
   'topic-lifecycle': 'KAFKA_TOPIC_LIFECYCLE',
   'topic-proofs': 'KAFKA_TOPIC_PROOFS',
   'topic-dlq': 'KAFKA_TOPIC_DLQ',
+  'topic-snapshots': 'KAFKA_TOPIC_SNAPSHOTS',
   'group-id': 'KAFKA_GROUP_ID',
   'client-id': 'KAFKA_CLIENT_ID',
 };

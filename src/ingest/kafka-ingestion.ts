@@ -15,7 +15,6 @@ import type { Logger } from '../log.js';
 import { createKafka, type KafkaClient } from './kafka-client.js';
 import { KafkaDlq } from './dlq-writer.js';
 import { KafkaSource, kafkaSourceOptionsFromConfig, type KafkaSourceOptions } from './kafka-source.js';
-import { preflight } from './preflight.js';
 
 export interface KafkaIngestion {
   readonly kafka: KafkaClient;
@@ -71,13 +70,4 @@ export async function openKafkaIngestion(
 export function brokersOf(config: Config): string[] {
   if (config.KAFKA_BROKERS === undefined) throw new Error('KAFKA_BROKERS is not set');
   return config.KAFKA_BROKERS;
-}
-
-/**
- * The `serve` command's Kafka wiring: a quick preflight (one clear line when the broker is not
- * reachable, instead of a retry storm), then the source and the dead-letter producer.
- */
-export async function openKafkaSource(config: Config, logger: Logger): Promise<KafkaIngestion> {
-  await preflight({ brokers: brokersOf(config), clientId: config.KAFKA_CLIENT_ID });
-  return openKafkaIngestion(config, logger);
 }

@@ -28,7 +28,7 @@ import type { Logger } from '../log.js';
 import { BatchHandler } from './batch-handler.js';
 import { BrokerWatchdog } from './broker-watchdog.js';
 import { ConsumerRunner, DEFAULT_FETCH, type FetchSettings } from './consumer-runner.js';
-import { fetchPartitionRanges } from './end-offsets.js';
+import { fetchPartitionRanges, type PartitionRange } from './end-offsets.js';
 import { CONSUMER_RETRY, createKafka, type KafkaClient } from './kafka-client.js';
 import { ReplayTracker } from './replay-tracker.js';
 import type { EventSource, ReplayProgress, SourceHandlers } from './source.js';
@@ -71,6 +71,11 @@ export interface KafkaSourceOptions {
   readonly stopTimeoutMs?: number;
   readonly consumerRetry?: RetryOptions;
   readonly clock?: () => number;
+  /**
+   * Where to start each partition (`topic/partition` → next offset), e.g. after a snapshot's
+   * positions (src/snapshot/restore.ts); partitions not named start at their earliest offset.
+   */
+  readonly resumeAt?: ReadonlyMap<string, bigint>;
 }
 
 /** `intent-projector-<hostname>-<pid>-<random>`: a consumer group no other process shares. */
@@ -125,14 +130,15 @@ export class KafkaSource implements EventSource {
     await admin.connect();
     try {
       await requireTopics(admin, this.topics, o.brokers);
-      this.tracker = new ReplayTracker(await fetchPartitionRanges(admin, this.topics));
+      const ranges = await fetchPartitionRanges(admin, this.topics);
+      this.tracker = new ReplayTracker(ranges.map((r) => ({ ...r, low: resumeOffset(r, o.resumeAt) })));
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
     const p = this.tracker.progress(false);
     this.logger.info(
       { groupId: o.groupId, topics: this.topics, partitions: p.partitions.length, recordsToReplay: p.recordsToReplay },
-      'replaying from the earliest retained offsets',
+      o.resumeAt === undefined ? 'replaying from the earliest retained offsets' : 'reading on from the snapshot positions',
     );
     const watchdog = new BrokerWatchdog({
       probeKafka: o.probeKafka ?? o.kafka,
@@ -217,4 +223,10 @@ export class KafkaSource implements EventSource {
     // Not awaited here: disconnect() waits for this very batch to return.
     setImmediate(() => void this.runner?.stop('fatal'));
   }
+}
+
+/** The first offset to read of a partition: its resume offset when given (never below the log start). */
+function resumeOffset(r: PartitionRange, resumeAt: ReadonlyMap<string, bigint> | undefined): bigint {
+  const at = resumeAt?.get(`${r.topic}/${r.partition}`);
+  return at === undefined || at < r.low ? r.low : at;
 }

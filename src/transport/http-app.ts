@@ -4,7 +4,7 @@
  * `/socket.io/` before fastify sees it):
  *
  *   GET /healthz                              200 {status:'ok'}              (the process is alive)
- *   GET /readyz                               200 {status:'ready'} | 503 {status:'not_ready', reason}
+ *   GET /readyz                               200 {status:'ready', restore?} | 503 {status:'not_ready', reason, restore?}
  *   GET /metrics                              Prometheus text
  *   GET /intents/:intentId                    200 formatted intent | 404 {error, intentId} | 400 {error}
  *   GET /intents/:intentId/settlement-proof   200 the intent:settlement_proof payload | 404 | 400
@@ -72,8 +72,17 @@ const intentIdParam = z.object({
 });
 const errorBody = z.object({ error: z.string() }).describe('what is wrong');
 const notFoundBody = z.object({ error: z.string(), intentId: z.string() }).describe('no such intent (or proof)');
-const ready = z.object({ status: z.literal('ready'), caughtUp: z.boolean() });
-const notReady = z.object({ status: z.literal('not_ready'), reason: z.string().nullable(), caughtUp: z.boolean() });
+/** how the node started, once caught up (docs/snapshots.md) */
+const restore = z
+  .object({
+    from: z.enum(['snapshot', 'replay']),
+    intents: z.number().int(),
+    recordsReplayed: z.number().int(),
+    seconds: z.number(),
+  })
+  .optional();
+const ready = z.object({ status: z.literal('ready'), caughtUp: z.boolean(), restore });
+const notReady = z.object({ status: z.literal('not_ready'), reason: z.string().nullable(), caughtUp: z.boolean(), restore });
 /** probes, scrapes and documents: no request log lines (a poller would write one every few seconds) */
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/asyncapi.json']);
 
@@ -143,8 +152,9 @@ export function createHttpApp(deps: HttpRouteDeps, serverFactory: (handler: Requ
 
     api.get('/readyz', { schema: { response: { 200: ready, 503: notReady } } }, async (_req, reply) => {
       const r = deps.readiness();
-      if (r.ready) return reply.code(200).send({ status: 'ready', caughtUp: r.caughtUp });
-      return reply.code(503).send({ status: 'not_ready', reason: r.reason, caughtUp: r.caughtUp });
+      const how = r.restore === undefined ? {} : { restore: r.restore };
+      if (r.ready) return reply.code(200).send({ status: 'ready', caughtUp: r.caughtUp, ...how });
+      return reply.code(503).send({ status: 'not_ready', reason: r.reason, caughtUp: r.caughtUp, ...how });
     });
 
     api.get('/metrics', { schema: { produces: ['text/plain'], response: { 200: z.string() } } }, async (_req, reply) => {

@@ -64,6 +64,31 @@ export class Metrics {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
+  readonly snapshotsWritten = new Counter({
+    name: 'intent_projector_snapshots_written_total',
+    help: 'Snapshots this node wrote to the snapshot topic',
+    registers: [this.registry],
+  });
+  readonly snapshotFailures = new Counter({
+    name: 'intent_projector_snapshot_failures_total',
+    help: 'Snapshot writes that failed (retried at the next interval)',
+    registers: [this.registry],
+  });
+  readonly snapshotBytes = new Gauge({
+    name: 'intent_projector_snapshot_bytes',
+    help: 'Compressed size of the last snapshot written or loaded',
+    registers: [this.registry],
+  });
+  readonly snapshotWriter = new Gauge({
+    name: 'intent_projector_snapshot_writer',
+    help: '1 while this node is the fleet member that writes snapshots',
+    registers: [this.registry],
+  });
+  readonly snapshotsSkipped = new Counter({
+    name: 'intent_projector_snapshots_skipped_total',
+    help: 'Snapshots skipped at start (incompatible, incomplete or corrupt)',
+    registers: [this.registry],
+  });
 
   readonly connectionsRefused = new Counter({
     name: 'intent_projector_connections_refused_total',

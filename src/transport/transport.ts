@@ -20,6 +20,13 @@ export interface Readiness {
   /** why not ready, e.g. "catching up (42%)" or "broker unreachable for 7s" */
   readonly reason: string | null;
   readonly caughtUp: boolean;
+  /** how this node started, once caught up (docs/snapshots.md) */
+  readonly restore?: {
+    readonly from: 'snapshot' | 'replay';
+    readonly intents: number;
+    readonly recordsReplayed: number;
+    readonly seconds: number;
+  };
 }
 
 export interface TransportDeps {

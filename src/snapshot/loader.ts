@@ -1,0 +1,254 @@
+/**
+ * Start-up: find the newest snapshot this node can trust on the snapshot topic and decode it.
+ *
+ * `scanSnapshots` reads partition 0 of the topic once, from its earliest retained offset to the
+ * end it had when the scan began, and groups the records by snapshot id (records.ts). Only the
+ * chunks of the newest `keep` complete, compatible snapshots stay in memory.
+ * `loadNewest` then tries them newest first: a snapshot of another format or reducer version,
+ * topics or partition counts, one without its trailer (the writer stopped, or is still writing),
+ * one whose chunks do not add up or fail the checksum, or one whose positions lie beyond today's
+ * log end (a recreated topic) is skipped with one warning saying why; the next older one is tried,
+ * and without any the node replays in full. Records that retention deleted between a snapshot's
+ * positions and today's log start are counted (`gone`): their effects are in the snapshot.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Consumer } from 'kafkajs';
+import type { KafkaClient } from '../ingest/kafka-client.js';
+import type { PartitionRange } from '../ingest/end-offsets.js';
+import type { Logger } from '../log.js';
+import type { StoreImage } from '../reduce/store.js';
+import { decodeImage, SnapshotCorruptError } from './codec.js';
+import {
+  type Expectation,
+  incompatibility,
+  openSnapshot,
+  SnapshotRejected,
+  type SnapshotHeader,
+  type SnapshotTrailer,
+} from './envelope.js';
+import { SNAPSHOT_PARTITION, toPiece } from './records.js';
+
+export interface ScannedSnapshot {
+  readonly id: string;
+  /** offset of its first record seen */
+  readonly offset: string;
+  header: SnapshotHeader | null;
+  trailer: SnapshotTrailer | null;
+  /** chunk bytes by seq; emptied for older snapshots beyond `keep` */
+  readonly chunks: Map<number, Buffer>;
+  /** bytes of all its chunks seen */
+  bytes: number;
+  chunksSeen: number;
+  /** why it cannot be loaded, when known from the header alone */
+  incompatible: string | null;
+  dropped: boolean;
+}
+
+export interface ScanOptions {
+  readonly kafka: KafkaClient;
+  readonly topic: string;
+  readonly logger: Logger;
+  /** null when only listing: no compatibility check, no chunks kept */
+  readonly expectation: Expectation | null;
+  /** complete, compatible snapshots whose chunks are kept (default 3) */
+  readonly keep?: number;
+  /** longest the scan may take (default 120000 ms) */
+  readonly timeoutMs?: number;
+}
+
+export type ScanResult = { readonly missing: true } | { readonly missing: false; readonly snapshots: ScannedSnapshot[] };
+
+/** Reads the snapshot topic once; `missing` when it does not exist. Snapshots oldest first. */
+export async function scanSnapshots(opts: ScanOptions): Promise<ScanResult> {
+  const admin = opts.kafka.admin();
+  await admin.connect();
+  let low: bigint;
+  let high: bigint;
+  try {
+    if (!(await admin.listTopics()).includes(opts.topic)) return { missing: true };
+    const p = (await admin.fetchTopicOffsets(opts.topic)).find((o) => o.partition === SNAPSHOT_PARTITION);
+    low = BigInt(p?.low ?? '0');
+    high = BigInt(p?.high ?? '0');
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  const byId = new Map<string, ScannedSnapshot>();
+  if (high <= low) return { missing: false, snapshots: [] };
+
+  const keep = opts.keep ?? 3;
+  const complete: ScannedSnapshot[] = [];
+  const onRecord = (offset: string, value: Buffer | null, headers: Parameters<typeof toPiece>[1]): void => {
+    const piece = toPiece(value, headers);
+    if ('invalid' in piece) {
+      opts.logger.debug({ topic: opts.topic, offset, reason: piece.invalid }, 'snapshot topic: record ignored');
+      return;
+    }
+    let s = byId.get(piece.id);
+    if (s === undefined) {
+      s = {
+        id: piece.id,
+        offset,
+        header: null,
+        trailer: null,
+        chunks: new Map(),
+        bytes: 0,
+        chunksSeen: 0,
+        incompatible: null,
+        dropped: false,
+      };
+      byId.set(piece.id, s);
+    }
+    switch (piece.part) {
+      case 'header':
+        s.header = piece.header;
+        if (opts.expectation !== null) s.incompatible = incompatibility(piece.header, opts.expectation);
+        if (s.incompatible !== null || opts.expectation === null) s.dropped = true;
+        break;
+      case 'chunk':
+        s.chunksSeen++;
+        s.bytes += piece.bytes.length;
+        if (!s.dropped && !s.chunks.has(piece.seq)) s.chunks.set(piece.seq, piece.bytes);
+        break;
+      case 'trailer':
+        s.trailer = piece.trailer;
+        if (s.header === null) s.chunks.clear();
+        else if (!s.dropped) {
+          complete.push(s);
+          const old = complete.length > keep ? complete.shift() : undefined;
+          if (old !== undefined) {
+            old.chunks.clear();
+            old.dropped = true;
+          }
+        }
+        break;
+      default: {
+        const never: never = piece;
+        throw new Error(`unknown piece ${JSON.stringify(never)}`);
+      }
+    }
+  };
+
+  const consumer: Consumer = opts.kafka.consumer({
+    groupId: `intent-projector-snapshot-scan-${randomBytes(4).toString('hex')}`,
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition: 32 * 1024 * 1024,
+    maxBytes: 64 * 1024 * 1024,
+    maxWaitTimeInMs: 200,
+  });
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [opts.topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`reading the snapshot topic ${opts.topic} took longer than ${timeoutMs}ms`)), timeoutMs);
+      consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            if (batch.partition !== SNAPSHOT_PARTITION) return;
+            for (const m of batch.messages) {
+              if (BigInt(m.offset) >= high) break;
+              onRecord(m.offset, m.value, m.headers ?? {});
+            }
+            if (BigInt(batch.lastOffset()) + 1n >= high) resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect().catch(() => undefined);
+  }
+  return { missing: false, snapshots: [...byId.values()] };
+}
+
+export interface LoadedSnapshot {
+  readonly header: SnapshotHeader;
+  readonly image: StoreImage;
+  /** where to resume each input partition: max(snapshot position, today's log start) */
+  readonly resumeAt: ReadonlyMap<string, bigint>;
+  /** offsets retention deleted between the snapshot's positions and today's log start */
+  readonly gone: number;
+  readonly bytes: number;
+  /** snapshots skipped, newest first, with the reason */
+  readonly skipped: readonly { readonly id: string; readonly reason: string }[];
+}
+
+export const partitionKey = (topic: string, partition: number): string => `${topic}/${partition}`;
+
+/** Why the snapshot's positions do not fit today's logs, or null. */
+function beyondEnd(header: SnapshotHeader, ranges: readonly PartitionRange[]): string | null {
+  const byKey = new Map(ranges.map((r) => [partitionKey(r.topic, r.partition), r]));
+  for (const p of header.positions) {
+    const r = byKey.get(partitionKey(p.topic, p.partition));
+    if (r === undefined) return `position for ${p.topic}/${p.partition}, which does not exist`;
+    if (BigInt(p.offset) > r.high)
+      return `position ${p.offset} of ${p.topic}/${p.partition} is beyond its end ${r.high} (topic recreated?)`;
+  }
+  return null;
+}
+
+/**
+ * The newest usable snapshot of a scan, decoded, or null (skips are logged). `ranges`: today's
+ * low/high offsets of every input partition.
+ */
+export async function loadNewest(
+  scanned: readonly ScannedSnapshot[],
+  ranges: readonly PartitionRange[],
+  logger: Logger,
+  onSkip?: (reason: string) => void,
+): Promise<LoadedSnapshot | null> {
+  const skipped: { id: string; reason: string }[] = [];
+  const skip = (s: ScannedSnapshot, reason: string): void => {
+    skipped.push({ id: s.id, reason });
+    onSkip?.(reason);
+    logger.warn({ snapshot: s.id, offset: s.offset, createdAt: s.header?.createdAt, reason }, `snapshot skipped: ${reason}`);
+  };
+  for (let i = scanned.length - 1; i >= 0; i--) {
+    const s = scanned[i]!;
+    if (s.header === null) {
+      skip(s, 'incomplete: its header is gone (deleted by retention) or was never written');
+      continue;
+    }
+    if (s.incompatible !== null) {
+      skip(s, s.incompatible);
+      continue;
+    }
+    if (s.trailer === null) {
+      skip(s, `incomplete: no trailer after ${s.chunksSeen} chunks (the writer stopped, or is still writing)`);
+      continue;
+    }
+    if (s.dropped) break; // older than the snapshots kept: none of those was usable
+    const why = beyondEnd(s.header, ranges);
+    if (why !== null) {
+      skip(s, why);
+      continue;
+    }
+    const chunks: Buffer[] = [];
+    for (let seq = 0; seq < s.trailer.chunks && s.chunks.has(seq); seq++) chunks.push(s.chunks.get(seq)!);
+    let image: StoreImage;
+    try {
+      image = decodeImage(await openSnapshot(s.header, chunks, s.trailer));
+    } catch (err) {
+      if (err instanceof SnapshotRejected || err instanceof SnapshotCorruptError) {
+        skip(s, err instanceof SnapshotCorruptError ? `corrupt: ${err.message}` : err.message);
+        continue;
+      }
+      throw err;
+    }
+    const resumeAt = new Map<string, bigint>();
+    let gone = 0n;
+    const positions = new Map(s.header.positions.map((p) => [partitionKey(p.topic, p.partition), BigInt(p.offset)]));
+    for (const r of ranges) {
+      const k = partitionKey(r.topic, r.partition);
+      const at = positions.get(k) ?? r.low;
+      if (r.low > at) gone += r.low - at;
+      // biome-ignore lint/complexity/useMathMinMax: bigint offsets (Math.max takes numbers)
+      resumeAt.set(k, at > r.low ? at : r.low);
+    }
+    return { header: s.header, image, resumeAt, gone: Number(gone), bytes: s.trailer.bytes, skipped };
+  }
+  return null;
+}
