@@ -8,6 +8,7 @@
  *   latency   npx tsx bench/latency.ts       (real broker, service + clients in child processes)
  *   slow-consumers  npx tsx bench/slow-consumers.ts  (real broker; 20 stalled + 1 healthy client vs 1 healthy)
  *   scale     npx tsx bench/latency.ts --clients 10000 --client-procs 4 --all-clients 10
+ *   restart   npx tsx bench/restart.ts       (real broker, serve processes: replay vs snapshot, two sizes)
  *
  * Extra arguments are passed to every bench (e.g. `npm run bench -- --runs 1`); BENCH_<NAME>
  * variables work too (bench/lib/dataset.ts `arg`). The broker benches share one broker: the one
@@ -37,6 +38,7 @@ const BENCHES: readonly Bench[] = [
     argv: ['--import', 'tsx', 'bench/latency.ts', '--clients', '10000', '--client-procs', '4', '--all-clients', '10'],
     kafka: true,
   },
+  { name: 'restart', argv: ['--import', 'tsx', 'bench/restart.ts'], kafka: true },
 ];
 
 function parseArgs(): { only: Set<string> | null; rest: string[] } {
