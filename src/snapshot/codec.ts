@@ -191,6 +191,13 @@ export function encodeImage(image: StoreImage): Uint8Array {
   return new Uint8Array(ab);
 }
 
+/** `count` values of `xs` from `at` as a plain array (Array.from on a typed array goes through its iterator) */
+function slice(xs: Float64Array, at: number, count: number): number[] {
+  const out = new Array<number>(count);
+  for (let i = 0; i < count; i++) out[i] = xs[at + i]!;
+  return out;
+}
+
 const num = (v: number): number | null => (Number.isNaN(v) ? null : v);
 
 function enumAt<T>(values: readonly T[], index: number, what: string): T {
@@ -293,8 +300,8 @@ export function decodeImage(bytes: Uint8Array): StoreImage {
       error: string(3, j),
       failureReason: string(4, j),
       version: version[j]!,
-      seen: Array.from(seen.subarray(kk, kk + count)),
-      seenAt: Array.from(seenAt.subarray(kk, kk + count)),
+      seen: slice(seen, kk, count),
+      seenAt: slice(seenAt, kk, count),
       dedupHorizon: num(f64[7 * l + j]!),
     };
     kk += count;
