@@ -1,8 +1,9 @@
 /**
  * Writes one snapshot to the snapshot topic's partition 0: header, chunks, trailer (records.ts),
  * with an idempotent producer and acks from all in-sync replicas, so a retry never duplicates a
- * record and a written trailer means every chunk before it is stored. Each chunk fits the topic's
- * `max.message.bytes` (read from the broker once; records over it would be refused).
+ * record and a written trailer means every chunk before it is stored. The topic's
+ * `max.message.bytes` (read from the broker once) bounds a record *batch*, not a record: each send
+ * carries at most one chunk's worth of bytes, so its batch is never refused.
  */
 import { randomBytes } from 'node:crypto';
 import kafkajs, { type Producer } from 'kafkajs';
@@ -15,8 +16,6 @@ import { SNAPSHOT_PARTITION, toMessages } from './records.js';
 const RECORD_OVERHEAD = 4096;
 /** Broker default of max.message.bytes, used when the topic's value cannot be read. */
 const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
-/** Bytes of chunks sent in one produce request. */
-const REQUEST_BYTES = 8 * 1024 * 1024;
 
 export interface WrittenSnapshot {
   readonly id: string;
@@ -83,10 +82,11 @@ export class SnapshotWriter {
       this.producer = p;
     }
     const messages = toMessages(sealed).map((m) => ({ ...m, partition: SNAPSHOT_PARTITION }));
+    const limit = await this.chunkSize();
     let batch: typeof messages = [];
     let bytes = 0;
     for (const m of messages) {
-      if (batch.length > 0 && bytes + m.value.length > REQUEST_BYTES) {
+      if (batch.length > 0 && bytes + m.value.length > limit) {
         await this.producer.send({ topic: this.opts.topic, messages: batch, acks: -1 });
         batch = [];
         bytes = 0;

@@ -162,6 +162,25 @@ describe('restart from a snapshot (real broker)', () => {
     await node.app.stop();
   });
 
+  it('writes a last snapshot on a clean stop when something arrived since the last one', async () => {
+    const node = await start(topics, snapshots);
+    // elected first (it writes nothing then: nothing changed since the snapshot it started from)
+    const writer = async () => (await node.app.service.metrics.snapshotWriter.get()).values[0]?.value === 1;
+    for (const until = Date.now() + 30_000; !(await writer()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    expect(await writer()).toBe(true);
+    const more = generateHistory({ intents: 20, seed: 99 });
+    const extra = [...more.lifecycle, ...more.proof];
+    await produceEvents(kafka('restart-more'), topics, extra);
+    await eventually(() => node.app.service.pipeline.records === extra.length, 30_000, 'the new records read');
+    await node.app.stop();
+    const shutdown = node.lines.filter((l) => /^snapshot \S+ written$/.test(l.msg) && l['why'] === 'shutdown');
+    expect(shutdown).toHaveLength(1);
+    const after = await start(topics, snapshots);
+    expect(after.app.service.restore()).toMatchObject({ from: 'snapshot', recordsReplayed: 0 });
+    expect(projectionsOf(after.app.service.pipeline.store)).toEqual(expectedProjections([...events, ...extra]));
+    await after.app.stop();
+  });
+
   it('lists what the topic holds', async () => {
     const scan = await scanSnapshots({ kafka: kafka('restart-list'), topic: snapshots, logger: testLogger(), expectation: null });
     if (scan.missing) throw new Error('snapshot topic missing');
