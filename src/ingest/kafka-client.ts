@@ -13,6 +13,7 @@ import kafkajs from 'kafkajs';
 import type { Kafka as KafkaClient, KafkaConfig, LogEntry, RetryOptions, logCreator } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { registerCodecs } from './codecs.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -77,6 +78,7 @@ export function createKafka(
   if (brokers === undefined || brokers.length === 0) {
     throw new Error('KAFKA_BROKERS is not set: the Kafka source needs at least one host:port');
   }
+  registerCodecs(); // snappy, lz4, zstd batches (kafkajs itself reads only gzip)
   const kafkaConfig: KafkaConfig = {
     clientId: config.KAFKA_CLIENT_ID,
     brokers,
