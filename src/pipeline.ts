@@ -9,6 +9,7 @@
 import { decodeRecord, type TopicRole } from './ingest/decode.js';
 import type { DeadLetterSink, SourceBatch } from './ingest/source.js';
 import type { Diff } from './reduce/diff.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, housekeepingTime } from './reduce/housekeeping.js';
 import { ProjectionStore, type StoreOptions } from './reduce/store.js';
 import { emissionsFor, type Emission } from './fanout/emissions.js';
 
@@ -33,6 +34,8 @@ export interface PipelineHooks {
   onApplied?(count: number): void;
   onDeadLetter?(reason: string, kind: string): void;
   onDiff?(diff: Diff): void;
+  /** an event dated more than `maxClockSkewMs` past its record timestamp (its housekeeping time is clamped) */
+  onFutureDated?(topic: string): void;
 }
 
 export class Pipeline {
@@ -42,6 +45,7 @@ export class Pipeline {
   private deadLetters = 0;
   /** topic → role, when the pipeline was told its topics: a type on the wrong topic is dead-lettered */
   private readonly roles = new Map<string, TopicRole>();
+  private readonly maxClockSkewMs: number;
 
   constructor(
     private readonly sink: EmissionSink,
@@ -51,6 +55,7 @@ export class Pipeline {
     opts: PipelineOptions = {},
   ) {
     this.store = opts.initialStore ?? new ProjectionStore(opts.store);
+    this.maxClockSkewMs = opts.store?.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
     if (opts.topics !== undefined) {
       this.roles.set(opts.topics.lifecycle, 'lifecycle');
       this.roles.set(opts.topics.proofs, 'proofs');
@@ -88,7 +93,9 @@ export class Pipeline {
         await this.dlq.write(record, decoded.reason);
         continue;
       }
-      const diff = this.store.apply(decoded.event);
+      const at = decoded.event.occurredAt;
+      if (housekeepingTime(at, record.timestamp, this.maxClockSkewMs) < at) this.hooks.onFutureDated?.(record.topic);
+      const diff = this.store.apply(decoded.event, record.timestamp);
       if (diff === null) continue;
       applied++;
       this.hooks.onDiff?.(diff);

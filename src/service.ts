@@ -89,6 +89,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     clock,
     {
       onApplied: (n) => metrics.eventsApplied.inc(n),
+      onFutureDated: (topic) => metrics.futureDated.inc({ topic }),
       onDeadLetter: (reason, kind) => {
         metrics.deadLetters.inc({ kind });
         logger.warn({ reason, kind }, 'record sent to the dead-letter topic');
@@ -96,7 +97,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     },
     {
       topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
-      store: { tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS },
+      store: { tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS, maxClockSkewMs: config.MAX_CLOCK_SKEW_MS },
       ...(snap !== undefined ? { initialStore: snap.plan.store } : {}),
     },
   );

@@ -91,7 +91,7 @@ export async function replay(config: Config, logger: Logger, observer: ReplayObs
   const source = new KafkaSource(kafkaSourceOptionsFromConfig(config, kafka, logger));
   const summary = await replaySource(source, observer, Date.now, {
     topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
-    store: { tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS },
+    store: { tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS, maxClockSkewMs: config.MAX_CLOCK_SKEW_MS },
   });
   return { ...summary, topics: [config.KAFKA_TOPIC_LIFECYCLE, config.KAFKA_TOPIC_PROOFS] };
 }

@@ -13,6 +13,8 @@ export interface SourceRecord {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly headers: RecordHeaders;
+  /** the Kafka record timestamp, epoch ms (CreateTime or LogAppendTime); bounds housekeeping clocks */
+  readonly timestamp?: number;
 }
 
 /** Records of one topic-partition, in offset order. */

@@ -135,9 +135,21 @@ function setTx(r: IntentRecord, k: TxIndex, hash: string, rel: Rel): void {
  * Applies `e` to `r` (whose remembered events do not include `key`). `created`: `r` is new, made
  * for this event. `strings` shares repeated strings across records.
  */
-export function evolve(r: IntentRecord, e: NonRemoval, key: number, created: boolean, strings: Interner): CreatedDiff | UpdatedDiff {
+/**
+ * `keptAt` is the event's housekeeping time (housekeeping.ts; default its occurredAt): what the
+ * de-duplication memory keeps and the horizon goes by, so a future-dated event cannot push it.
+ */
+export function evolve(
+  r: IntentRecord,
+  e: NonRemoval,
+  key: number,
+  created: boolean,
+  strings: Interner,
+  keptAt: number = e.occurredAt,
+): CreatedDiff | UpdatedDiff {
   const bitsBefore = r.bits;
   const at = e.occurredAt - r.t0;
+  const kept = keptAt - r.t0;
   changed = B_VERSION;
   r.version++;
   if (at > r.updatedAt) {
@@ -151,10 +163,11 @@ export function evolve(r: IntentRecord, e: NonRemoval, key: number, created: boo
   if (r.seen.length >= MAX_SEEN_LENGTH) {
     // the oldest remembered event is forgotten now: the horizon covers its time
     const t = seenTimeAt(r.seen, 0);
-    const forgotten = t === UNKNOWN_TIME ? r.updatedAt : t;
+    // (unknown: at most the greatest time applied, and never past this event's housekeeping time)
+    const forgotten = t === UNKNOWN_TIME ? Math.min(r.updatedAt, kept) : t;
     if (r.dedupHorizon === null || forgotten > r.dedupHorizon) r.dedupHorizon = forgotten;
-    r.seen = join(r.seen.slice(ENTRY), seenEntry(key, at));
-  } else r.seen = join(r.seen, seenEntry(key, at));
+    r.seen = join(r.seen.slice(ENTRY), seenEntry(key, kept));
+  } else r.seen = join(r.seen, seenEntry(key, kept));
 
   let settlement: SettlementProof | null = null;
   switch (e.type) {

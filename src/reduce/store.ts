@@ -15,9 +15,10 @@
  * the original would. The image is a view, not a copy: encode it before applying more events.
  *
  * `pruneTombstones()` drops the tombstones of removed intents that are older than
- * `tombstoneRetentionMs` in event time, oldest first. Event time is the *smaller* of the two
- * topics' greatest occurredAt applied, so one topic running ahead (or one future-dated record)
- * cannot drop a tombstone the other topic's records still need. The pipeline calls it once per
+ * `tombstoneRetentionMs` in event time, oldest first. Event time here is the housekeeping clock
+ * (housekeeping.ts: occurredAt clamped to the record timestamp + `maxClockSkewMs`), and the
+ * *smaller* of the two topics' greatest one applied, so one topic running ahead or one
+ * future-dated record cannot drop a tombstone the other topic's records still need. The pipeline calls it once per
  * batch after catch-up. Memory for removed intents is thus bounded by the removals within the
  * retention window.
  */
@@ -25,6 +26,7 @@ import type { IntentEvent } from '../contract/events.js';
 import { eventKey, seenHas } from './dedup.js';
 import { type Diff, RemovedDiff } from './diff.js';
 import { evolve } from './evolve.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, housekeepingTime } from './housekeeping.js';
 import { Interner } from './intern.js';
 import { packId, unpackId } from './pack.js';
 import type { IntentState, Projection } from './projection.js';
@@ -34,6 +36,8 @@ import { applyToStats, COUNTER_OF, emptyStats, type MempoolStats } from './stats
 export interface StoreOptions {
   /** event time a tombstone is kept after the removal; Infinity keeps them all (default) */
   readonly tombstoneRetentionMs?: number;
+  /** how far past its record timestamp an occurredAt may move the housekeeping clock (housekeeping.ts) */
+  readonly maxClockSkewMs?: number;
 }
 
 /** Everything the fold carries from one event to the next (the running counts are derived). */
@@ -49,7 +53,10 @@ export interface StoreImage {
 
 export interface TombstoneEntry {
   readonly intentId: string;
+  /** the tombstone's removedAt (it is dropped only if still the intent's state) */
   readonly removedAt: number;
+  /** the removal's housekeeping time (housekeeping.ts), the window is measured from it; default removedAt */
+  readonly dueFrom?: number;
 }
 
 /** views handed out by `get` and not yet outdated; beyond this many the cache starts over */
@@ -64,14 +71,18 @@ export class ProjectionStore {
   private readonly views = new Map<string, Projection>();
   private readonly strings = new Interner();
   private readonly counts: MempoolStats = emptyStats();
+  /** packed intentId → the removal's housekeeping time, for the tombstones where it is before removedAt */
+  private readonly dueEarly = new Map<string, number>();
   private readonly retention: number;
-  /** greatest occurredAt applied, per topic family (intent.* / proof.*) */
+  private readonly maxClockSkewMs: number;
+  /** greatest housekeeping time (housekeeping.ts) applied, per topic family (intent.* / proof.*) */
   private lifecycleTime = Number.NEGATIVE_INFINITY;
   private proofTime = Number.NEGATIVE_INFINITY;
   private applied = 0;
 
   constructor(opts: StoreOptions = {}) {
     this.retention = opts.tombstoneRetentionMs ?? Number.POSITIVE_INFINITY;
+    this.maxClockSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
   }
 
   /** A store in the state `image` describes; the running counts are recounted from it. */
@@ -89,10 +100,11 @@ export class ProjectionStore {
       store.counts.total++;
     }
     // the queue's order first (entries that no longer match their state are stale), then the rest
-    for (const { intentId, removedAt } of image.tombstoneQueue) {
+    for (const { intentId, removedAt, dueFrom } of image.tombstoneQueue) {
       if (tombstones.get(intentId) !== removedAt) continue;
       tombstones.delete(intentId);
       store.removed.set(packId(intentId), removedAt);
+      if (dueFrom !== undefined && dueFrom < removedAt) store.dueEarly.set(packId(intentId), dueFrom);
     }
     for (const [id, removedAt] of tombstones) store.removed.set(packId(id), removedAt);
     store.nextExpiry = Number.NEGATIVE_INFINITY;
@@ -104,7 +116,11 @@ export class ProjectionStore {
 
   /** The fold state as plain data (views; read it before the next `apply`). */
   exportImage(): StoreImage {
-    const removed = [...this.removed].map(([packed, removedAt]) => ({ intentId: unpackId(packed), removedAt }));
+    const removed = [...this.removed].map(([packed, removedAt]) => ({
+      intentId: unpackId(packed),
+      removedAt,
+      dueFrom: this.dueEarly.get(packed) ?? removedAt,
+    }));
     const live = this.live;
     const views = this.views;
     return {
@@ -119,10 +135,14 @@ export class ProjectionStore {
     };
   }
 
-  /** Folds one event; returns what changed, or null when the event changed nothing. */
-  apply(event: IntentEvent): Diff | null {
+  /**
+   * Folds one event; returns what changed, or null when the event changed nothing.
+   * `recordTimestamp` (the Kafka record's, epoch ms) bounds the event's housekeeping time.
+   */
+  apply(event: IntentEvent, recordTimestamp?: number): Diff | null {
     const id = event.intentId;
     const at = event.occurredAt;
+    const kept = housekeepingTime(at, recordTimestamp, this.maxClockSkewMs);
     const r = this.live.get(id);
     let diff: Diff | null;
     if (r !== undefined) {
@@ -130,12 +150,12 @@ export class ProjectionStore {
       if (event.type === 'intent.removed') {
         // (a removal is never remembered: its redelivery is refused by the no-zombies check)
         this.live.delete(id);
-        this.tombstone(packId(id), Math.max(at, r.removedAt ?? at));
+        this.tombstone(packId(id), Math.max(at, r.removedAt ?? at), kept);
         diff = new RemovedDiff(id, r, at);
       } else {
         const key = eventKey(event.eventId);
-        if (seenHas(r.seen, key) || (r.dedupHorizon !== null && at - r.t0 <= r.dedupHorizon)) return null; // duplicate
-        diff = evolve(r, event, key, false, this.strings);
+        if (seenHas(r.seen, key) || (r.dedupHorizon !== null && kept - r.t0 <= r.dedupHorizon)) return null; // duplicate
+        diff = evolve(r, event, key, false, this.strings, kept);
       }
       if (this.views.size > 0) this.views.delete(id);
     } else {
@@ -144,30 +164,34 @@ export class ProjectionStore {
       if (removedAt !== undefined && at <= removedAt) return null; // no zombies
       if (event.type === 'intent.removed') {
         // a removal of an unknown intent (or a second one): a tombstone, nothing to announce
-        this.tombstone(packed ?? packId(id), Math.max(at, removedAt ?? at));
+        this.tombstone(packed ?? packId(id), Math.max(at, removedAt ?? at), kept);
         diff = null;
       } else {
         if (removedAt !== undefined) {
           this.removed.delete(packed!);
+          this.dueEarly.delete(packed!);
           this.nextExpiry = Number.NEGATIVE_INFINITY;
         }
         const fresh = new IntentRecord(id, at, removedAt ?? null);
         this.live.set(id, fresh);
-        diff = evolve(fresh, event, eventKey(event.eventId), true, this.strings);
+        diff = evolve(fresh, event, eventKey(event.eventId), true, this.strings, kept);
       }
     }
     this.applied++;
     if (event.type.charCodeAt(0) === 112 /* p: proof.* */) {
-      if (at > this.proofTime) this.proofTime = at;
-    } else if (at > this.lifecycleTime) this.lifecycleTime = at;
+      if (kept > this.proofTime) this.proofTime = kept;
+    } else if (kept > this.lifecycleTime) this.lifecycleTime = kept;
     if (diff !== null) applyToStats(this.counts, diff);
     return diff;
   }
 
-  private tombstone(packed: string, removedAt: number): void {
-    if (this.removed.size === 0) this.nextExpiry = removedAt;
+  private tombstone(packed: string, removedAt: number, dueFrom: number): void {
+    const due = Math.min(dueFrom, removedAt);
+    if (this.removed.size === 0) this.nextExpiry = due;
     else if (this.removed.delete(packed)) this.nextExpiry = Number.NEGATIVE_INFINITY;
     this.removed.set(packed, removedAt);
+    if (due < removedAt) this.dueEarly.set(packed, due);
+    else this.dueEarly.delete(packed);
   }
 
   /**
@@ -180,11 +204,13 @@ export class ProjectionStore {
     if (!(horizon > this.nextExpiry)) return;
     this.nextExpiry = Number.POSITIVE_INFINITY;
     for (const [packed, removedAt] of this.removed) {
-      if (removedAt >= horizon) {
-        this.nextExpiry = removedAt;
+      const due = this.dueEarly.size === 0 ? removedAt : (this.dueEarly.get(packed) ?? removedAt);
+      if (due >= horizon) {
+        this.nextExpiry = due;
         break;
       }
       this.removed.delete(packed);
+      if (this.dueEarly.size > 0) this.dueEarly.delete(packed);
     }
   }
 

@@ -10,7 +10,7 @@
  *   ids N×32 | kind N×u8 | removedAt N×f64
  *   live: status, proofStatus, htlcState, submittedSeen, seenCount L×u8 each | version L×u32 |
  *         F64_COLUMNS L×f64 each | STRING_COLUMNS L×u32 each (index into strings, 0 = null)
- *   seen K×f64 | seenAt K×f64 | queue ids Q×32 | queue removedAt Q×f64
+ *   seen K×f64 | seenAt K×f64 | queue ids Q×32 | queue removedAt Q×f64 | queue dueFrom Q×f64
  *   string lengths S×u32 | string bytes (UTF-8)
  * null numbers are NaN (no time, chain or horizon is ever NaN).
  *
@@ -89,9 +89,10 @@ function layout(z: Sizes) {
   const seenAt = take(z.k * 8);
   const qIds = take(z.q * 32);
   const qAt = take(z.q * 8);
+  const qDue = take(z.q * 8);
   const strLen = take(z.s * 4);
   const strBytes = take(z.stringBytes);
-  return { ids, kind, removedAt, u8, version, f64, str, seen, seenAt, qIds, qAt, strLen, strBytes, total: at };
+  return { ids, kind, removedAt, u8, version, f64, str, seen, seenAt, qIds, qAt, qDue, strLen, strBytes, total: at };
 }
 
 function writeId(buf: Buffer, at: number, id: string): void {
@@ -177,9 +178,11 @@ export function encodeImage(image: StoreImage): Uint8Array {
     j++;
   });
   const qAt = new Float64Array(ab, o.qAt, sizes.q);
+  const qDue = new Float64Array(ab, o.qDue, sizes.q);
   queue.forEach((e, i) => {
     writeId(buf, o.qIds + i * 32, e.intentId);
     qAt[i] = e.removedAt;
+    qDue[i] = e.dueFrom ?? e.removedAt;
   });
   const strLen = new Uint32Array(ab, o.strLen, sizes.s);
   let at = o.strBytes;
@@ -309,9 +312,14 @@ export function decodeImage(bytes: Uint8Array): StoreImage {
     states[i] = [id, { kind: 'live', projection, removedAt: removed }];
   }
   const qAt = new Float64Array(ab, o.qAt, q);
+  const qDue = new Float64Array(ab, o.qDue, q);
   const tombstoneQueue = new Array<TombstoneEntry>(q);
   for (let i = 0; i < q; i++) {
-    tombstoneQueue[i] = { intentId: `0x${buf.toString('hex', o.qIds + i * 32, o.qIds + i * 32 + 32)}`, removedAt: qAt[i]! };
+    tombstoneQueue[i] = {
+      intentId: `0x${buf.toString('hex', o.qIds + i * 32, o.qIds + i * 32 + 32)}`,
+      removedAt: qAt[i]!,
+      dueFrom: qDue[i]!,
+    };
   }
   return {
     states,

@@ -14,7 +14,7 @@ import { deflateRaw, inflateRaw } from 'node:zlib';
 import type { MempoolStats } from '../reduce/stats.js';
 
 /** Bump when the image layout (codec.ts), this envelope, or what the store keeps changes. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 const deflate = promisify(deflateRaw);
 const inflate = promisify(inflateRaw);

@@ -23,6 +23,12 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly futureDated = new Counter({
+    name: 'intent_projector_future_dated_events_total',
+    help: 'Events dated more than MAX_CLOCK_SKEW_MS past their Kafka record timestamp (housekeeping clamps them)',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
   readonly consumerLag = new Gauge({
     name: 'intent_projector_consumer_lag',
     help: 'Records between the position and the end offset, per partition',
