@@ -78,6 +78,10 @@ const settingsSchema = z.object({
   HTTP_HEADERS_TIMEOUT_MS: int('HTTP_HEADERS_TIMEOUT_MS', 100, 3_600_000).default(10_000),
   /** time a client has to send a whole request, body included */
   HTTP_REQUEST_TIMEOUT_MS: int('HTTP_REQUEST_TIMEOUT_MS', 100, 3_600_000).default(30_000),
+  /** how far past its Kafka record timestamp an occurredAt may move the housekeeping clocks (docs/reducer.md) */
+  MAX_CLOCK_SKEW_MS: int('MAX_CLOCK_SKEW_MS', 0, 31_536_000_000).default(3_600_000),
+  /** partitions added to an input topic are consumed within this long (consumer metadata refresh) */
+  METADATA_REFRESH_MS: int('METADATA_REFRESH_MS', 100, 3_600_000).default(30_000),
   /** events per second the embedded simulator produces (embedded mode only) */
   SIMULATOR_RATE: int('SIMULATOR_RATE', 0, 1_000_000).default(20),
 });

@@ -23,7 +23,15 @@ export interface BatchHandlerOptions {
 }
 
 export function toSourceRecord(topic: string, partition: number, m: KafkaMessage): SourceRecord {
-  return { topic, partition, offset: m.offset, key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {} };
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ?? null,
+    value: m.value ?? null,
+    headers: m.headers ?? {},
+    timestamp: Number(m.timestamp),
+  };
 }
 
 export class BatchHandler {

@@ -41,6 +41,8 @@ export interface ConsumerRunnerOptions {
   readonly sessionTimeoutMs: number;
   readonly stopTimeoutMs: number;
   readonly retry: RetryOptions;
+  /** kafkajs `metadataMaxAge`: new partitions are seen (and the group rejoined) within this long */
+  readonly metadataRefreshMs: number;
   readonly backoff: { readonly initial: number; readonly max: number };
   readonly tracker: ReplayTracker;
   readonly logger: Logger;
@@ -111,6 +113,7 @@ export class ConsumerRunner {
       sessionTimeout: o.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(o.sessionTimeoutMs / 3)),
       rebalanceTimeout: o.sessionTimeoutMs * 3,
+      metadataMaxAge: o.metadataRefreshMs,
       // kafkajs must not restart a crashed consumer itself: this runner replaces it (onCrash).
       retry: { ...o.retry, restartOnFailure: async () => false },
     });

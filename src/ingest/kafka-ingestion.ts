@@ -26,7 +26,13 @@ export interface KafkaIngestion {
 
 export type IngestionConfig = Pick<
   Config,
-  'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID' | 'KAFKA_TOPIC_LIFECYCLE' | 'KAFKA_TOPIC_PROOFS' | 'KAFKA_TOPIC_DLQ' | 'KAFKA_GROUP_ID'
+  | 'KAFKA_BROKERS'
+  | 'KAFKA_CLIENT_ID'
+  | 'KAFKA_TOPIC_LIFECYCLE'
+  | 'KAFKA_TOPIC_PROOFS'
+  | 'KAFKA_TOPIC_DLQ'
+  | 'KAFKA_GROUP_ID'
+  | 'METADATA_REFRESH_MS'
 >;
 
 export interface IngestionOverrides {

@@ -70,6 +70,11 @@ export interface KafkaSourceOptions {
   /** longest `stop()` waits for the consumer to leave (default 5000) */
   readonly stopTimeoutMs?: number;
   readonly consumerRetry?: RetryOptions;
+  /**
+   * Cluster metadata is refreshed at least this often (kafkajs `metadataMaxAge`, default 30000):
+   * a partition added to an input topic makes the consumer rejoin its group and read it.
+   */
+  readonly metadataRefreshMs?: number;
   readonly clock?: () => number;
   /**
    * Where to start each partition (`topic/partition` → next offset), e.g. after a snapshot's
@@ -84,7 +89,10 @@ export function defaultGroupId(): string {
 }
 
 export function kafkaSourceOptionsFromConfig(
-  config: Pick<Config, 'KAFKA_TOPIC_LIFECYCLE' | 'KAFKA_TOPIC_PROOFS' | 'KAFKA_GROUP_ID' | 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>,
+  config: Pick<
+    Config,
+    'KAFKA_TOPIC_LIFECYCLE' | 'KAFKA_TOPIC_PROOFS' | 'KAFKA_GROUP_ID' | 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID' | 'METADATA_REFRESH_MS'
+  >,
   kafka: KafkaClient,
   logger: Logger,
 ): KafkaSourceOptions {
@@ -96,6 +104,7 @@ export function kafkaSourceOptionsFromConfig(
     renewGroupOnRestart: config.KAFKA_GROUP_ID === undefined,
     logger,
     brokers: (config.KAFKA_BROKERS ?? []).join(','),
+    metadataRefreshMs: config.METADATA_REFRESH_MS,
   };
 }
 
@@ -165,6 +174,7 @@ export class KafkaSource implements EventSource {
       sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
       stopTimeoutMs: o.stopTimeoutMs ?? 5000,
       retry: o.consumerRetry ?? CONSUMER_RETRY,
+      metadataRefreshMs: o.metadataRefreshMs ?? 30_000,
       backoff: o.restartBackoffMs ?? { initial: 500, max: 10_000 },
       tracker: this.tracker,
       logger: this.logger,
