@@ -82,6 +82,8 @@ const settingsSchema = z.object({
   MAX_CLOCK_SKEW_MS: int('MAX_CLOCK_SKEW_MS', 0, 31_536_000_000).default(3_600_000),
   /** partitions added to an input topic are consumed within this long (consumer metadata refresh) */
   METADATA_REFRESH_MS: int('METADATA_REFRESH_MS', 100, 3_600_000).default(30_000),
+  /** records waiting but none applied for this long (consumer crashing, DLQ unwritable, unreadable batch) → /readyz 503 */
+  STALL_READY_MS: int('STALL_READY_MS', 200, 3_600_000).default(15_000),
   /** events per second the embedded simulator produces (embedded mode only) */
   SIMULATOR_RATE: int('SIMULATOR_RATE', 0, 1_000_000).default(20),
 });

@@ -79,33 +79,39 @@ export class Pipeline {
     const live = this.caughtUp;
     const role = this.roles.get(batch.topic);
     let sliceStart = performance.now();
-    for (const [i, record] of batch.records.entries()) {
-      // a long batch (the replay's are) lets HTTP probes and sockets in every YIELD_AFTER_MS
-      if ((i & 255) === 255 && performance.now() - sliceStart >= YIELD_AFTER_MS) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        sliceStart = performance.now();
+    // A dead letter that cannot be written rejects: the records before it stay applied (and
+    // counted), the partition waits at it (docs/ingestion.md "When the DLQ cannot be written").
+    try {
+      for (const [i, record] of batch.records.entries()) {
+        // a long batch (the replay's are) lets HTTP probes and sockets in every YIELD_AFTER_MS
+        if ((i & 255) === 255 && performance.now() - sliceStart >= YIELD_AFTER_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
+        const decoded = decodeRecord(record, role);
+        if (!decoded.ok) {
+          await this.dlq.write(record, decoded.reason);
+          this.recordsRead++;
+          this.deadLetters++;
+          this.hooks.onDeadLetter?.(decoded.reason, decoded.kind);
+          continue;
+        }
+        this.recordsRead++;
+        const at = decoded.event.occurredAt;
+        if (housekeepingTime(at, record.timestamp, this.maxClockSkewMs) < at) this.hooks.onFutureDated?.(record.topic);
+        const diff = this.store.apply(decoded.event, record.timestamp);
+        if (diff === null) continue;
+        applied++;
+        this.hooks.onDiff?.(diff);
+        if (diff.kind !== 'updated' || diff.status !== null) statsDirty = true;
+        if (live) this.sink.deliver(emissionsFor(diff, this.clock()));
       }
-      this.recordsRead++;
-      const decoded = decodeRecord(record, role);
-      if (!decoded.ok) {
-        this.deadLetters++;
-        this.hooks.onDeadLetter?.(decoded.reason, decoded.kind);
-        await this.dlq.write(record, decoded.reason);
-        continue;
-      }
-      const at = decoded.event.occurredAt;
-      if (housekeepingTime(at, record.timestamp, this.maxClockSkewMs) < at) this.hooks.onFutureDated?.(record.topic);
-      const diff = this.store.apply(decoded.event, record.timestamp);
-      if (diff === null) continue;
-      applied++;
-      this.hooks.onDiff?.(diff);
-      if (diff.kind !== 'updated' || diff.status !== null) statsDirty = true;
-      if (live) this.sink.deliver(emissionsFor(diff, this.clock()));
+    } finally {
+      if (applied > 0) this.hooks.onApplied?.(applied);
+      // after catch-up only: while replaying, partitions can be far apart in event time
+      if (live) this.store.pruneTombstones();
+      if (statsDirty && live) this.sink.statsChanged();
     }
-    if (applied > 0) this.hooks.onApplied?.(applied);
-    // after catch-up only: while replaying, partitions can be far apart in event time
-    if (live) this.store.pruneTombstones();
-    if (statsDirty && live) this.sink.statsChanged();
   }
 
   markCaughtUp(): void {

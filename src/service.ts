@@ -6,6 +6,7 @@
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { DeadLetterSink, EventSource, ReplayProgress, SourceBatch, SourceHandlers } from './ingest/source.js';
+import { StallWatch } from './ingest/stall-watch.js';
 import { Pipeline } from './pipeline.js';
 import { Metrics } from './transport/metrics.js';
 import { createTransport } from './transport/server.js';
@@ -71,10 +72,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   let restore: RestoreReport | null = null;
   let snapshotter: Snapshotter | null = null;
   const cut = snap === undefined ? null : new ConsistentCut(snap.plan.start);
+  const stalls = new StallWatch({ source, stallReadyMs: config.STALL_READY_MS, logger, clock });
   const readiness = (): Readiness => (restore === null ? readinessNow() : { ...readinessNow(), restore });
   const readinessNow = (): Readiness => {
     const isCaughtUp = pipeline.isCaughtUp;
     if (fatal !== null) return { ready: false, reason: `stopped: ${fatal.message}`, caughtUp: isCaughtUp };
+    const stalled = stalls.reason;
+    if (stalled !== null) return { ready: false, reason: stalled, caughtUp: isCaughtUp };
     if (!isCaughtUp) return { ready: false, reason: `catching up (${percent(source.progress())}%)`, caughtUp: false };
     if (brokerDownSince !== null && clock() - brokerDownSince >= config.BROKER_DOWN_GRACE_MS) {
       return { ready: false, reason: `broker unreachable for ${Math.round((clock() - brokerDownSince) / 1000)}s`, caughtUp: true };
@@ -116,6 +120,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     metrics.caughtUp.set(p.caughtUp ? 1 : 0);
     metrics.projections.set(pipeline.store.size);
     metrics.ready.set(readiness().ready ? 1 : 0);
+    metrics.stalled.set(stalls.reason === null ? 0 : 1);
+    metrics.dlqWritable.set(dlq.unwritable?.() ? 0 : 1);
     return p;
   };
   metrics.onRefresh(refreshGauges);
@@ -211,6 +217,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     await transport.close();
     throw err;
   }
+  stalls.start();
 
   let stopping: Promise<void> | null = null;
   return {
@@ -227,6 +234,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(ticker);
+        stalls.stop();
         await source.stop();
         // after the source: no batch in flight, the last snapshot holds everything applied
         await snapshotter?.stop(fatal === null);

@@ -2,8 +2,14 @@
  * One fetched batch of the Kafka source: hands the records this process has not applied yet to
  * `onBatch` in chunks, and moves the partition's position (`ReplayTracker`) only after a chunk was
  * applied. Records below the position (re-fetched after a rejoin) are skipped, so a restarted
- * consumer applies nothing twice and skips nothing. A rejected `onBatch` is fatal: the position
- * stays on the first record not applied (a `DeadLetterWriteError` names it) and `onFatal` is told.
+ * consumer applies nothing twice and skips nothing.
+ *
+ * A dead letter that cannot be written (`DeadLetterWriteError`, naming its record) holds its
+ * partition: the records before it are applied, the position stays on it, the partition is paused
+ * and re-read from it every `holdRetryMs` until the dead letter is written (the DLQ writes it in
+ * the background, dlq-writer.ts), so nothing is lost and the partition's order holds; the other
+ * partitions go on. Any other rejection of `onBatch` is fatal: the position stays on the chunk's
+ * first record and `onFatal` is told.
  */
 import type { Batch, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { DeadLetterWriteError } from './dlq-writer.js';
@@ -20,6 +26,12 @@ export interface BatchHandlerOptions {
   readonly onProgress: () => void;
   /** `onBatch` rejected at `offset` of `topic`/`partition` */
   readonly onFatal: (cause: Error, topic: string, partition: number, offset: string) => void;
+  /** the partition waits at `offset`: its dead letter could not be written */
+  readonly onHeld: (cause: Error, topic: string, partition: number, offset: string) => void;
+  /** positions the live consumer on `offset` (before a held partition is resumed) */
+  readonly seek: (topic: string, partition: number, offset: string) => void;
+  /** how often a held partition is re-read from its bad record (default 1000 ms) */
+  readonly holdRetryMs?: number;
 }
 
 export function toSourceRecord(topic: string, partition: number, m: KafkaMessage): SourceRecord {
@@ -71,7 +83,8 @@ export class BatchHandler {
           resolveOffset(applied[applied.length - 1]!.offset);
           tracker.advance(topic, partition, BigInt(stuck), applied.length);
         }
-        this.opts.onFatal(errorOf(err), topic, partition, stuck);
+        if (err instanceof DeadLetterWriteError) this.hold(payload, current, err, stuck);
+        else this.opts.onFatal(errorOf(err), topic, partition, stuck);
         return;
       }
       resolveOffset(last);
@@ -80,6 +93,19 @@ export class BatchHandler {
       this.opts.onProgress();
       await heartbeat();
     }
+  }
+
+  /** Pauses the batch's partition and re-reads it from `offset` after `holdRetryMs`. */
+  private hold(payload: EachBatchPayload, current: () => boolean, err: Error, offset: string): void {
+    const { topic, partition } = payload.batch;
+    const resume = payload.pause();
+    this.opts.onHeld(err, topic, partition, offset);
+    const timer = setTimeout(() => {
+      if (!current()) return; // a new consumer positions itself on the tracker's positions
+      this.opts.seek(topic, partition, offset);
+      resume();
+    }, this.opts.holdRetryMs ?? 1000);
+    timer.unref();
   }
 
   /**

@@ -50,8 +50,8 @@ export interface ConsumerRunnerOptions {
   readonly onContact: () => void;
   /** a consumer is about to connect (its requests have not had time to complete yet) */
   readonly onLaunch: () => void;
-  /** the live consumer crashed: the broker may be gone */
-  readonly onCrash: () => void;
+  /** the live consumer crashed (or a new one failed to start): the broker may be gone */
+  readonly onCrash: (error: Error) => void;
   /** the live consumer joined its group and was positioned (the first time, catch-up may be reached) */
   readonly onJoin: () => void;
   readonly eachBatch: (payload: EachBatchPayload, current: () => boolean) => Promise<void>;
@@ -92,6 +92,11 @@ export class ConsumerRunner {
     } catch (err) {
       this.opts.logger.warn({ err: errorOf(err).message, why }, 'Kafka consumer did not disconnect cleanly');
     }
+  }
+
+  /** Positions the live consumer's `topic`/`partition` on `offset` (nothing if none is live). */
+  seek(topic: string, partition: number, offset: string): void {
+    if (this.consumer !== null && !this.halted) this.consumer.seek({ topic, partition, offset });
   }
 
   private isLive(consumer: Consumer): boolean {
@@ -176,7 +181,7 @@ export class ConsumerRunner {
 
   private onCrash(consumer: Consumer, error: Error, kafkajsRestarts: boolean): void {
     if (!this.isLive(consumer)) return;
-    this.opts.onCrash();
+    this.opts.onCrash(error);
     if (kafkajsRestarts) return; // not configured that way; kafkajs would rejoin and onJoin re-seeks
     this.consumer = null;
     this.scheduleRestart(error);
@@ -195,7 +200,7 @@ export class ConsumerRunner {
       this.restartTimer = null;
       if (this.halted) return;
       this.launch().catch((err: unknown) => {
-        this.opts.onCrash();
+        this.opts.onCrash(errorOf(err));
         this.scheduleRestart(errorOf(err));
       });
     }, delay);

@@ -3,8 +3,17 @@
  * is written to the dead-letter topic with the headers of `dlq-headers.ts`.
  *
  * Writes are acknowledged by all in-sync replicas (acks=all) through an idempotent producer, and
- * retried with a bounded backoff (`DLQ_RETRY`). If the write still fails, `write` rejects: the
- * source then stops without passing the record's offset, so nothing is dropped silently.
+ * retried with a short bounded backoff (`DLQ_RETRY`). A dead letter larger than the DLQ topic's
+ * `max.message.bytes` is written cut (`dlq-size.ts`).
+ *
+ * When a write still fails (topic missing or deleted, not authorised, broker gone), the sink turns
+ * *unwritable* (docs/ingestion.md "When the DLQ cannot be written"): `write` rejects with
+ * `DeadLetterWriteError` at once, for this and every other record, and keeps the dead letters it
+ * refused; a background loop retries them with a capped backoff, forever. Once they are written
+ * the sink is writable again and `write` of those records resolves at once (they are in the
+ * index). The source meanwhile holds the partition at the record (batch-handler.ts), so nothing is
+ * skipped and nothing is lost; the process never exits over it. A missing DLQ topic at start makes
+ * the sink start unwritable rather than fail the start.
  *
  * One dead letter per source record: the service replays its input from the earliest offset at
  * every start, on every node, so it meets the same bad record again and again. `open()` therefore
@@ -13,15 +22,19 @@
  * that arrives while several nodes run is written by each of them. The DLQ is at-least-once; its
  * readers can de-duplicate by the `dlq.source.*` headers.
  */
-import type { Producer, RetryOptions } from 'kafkajs';
+import kafkajs from 'kafkajs';
+import type { Admin, Message, Producer, RetryOptions } from 'kafkajs';
 import type { Logger } from '../log.js';
 import { deadLetterHeaders } from './dlq-headers.js';
+import { fitDeadLetter, KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './dlq-size.js';
 import { DeadLetterIndex, type SourcePosition } from './dlq-index.js';
 import { DLQ_INDEX_TIMEOUT_MS, type DeadLetterIndexLoad, loadDeadLetterIndex } from './dlq-index-loader.js';
 import { DLQ_RETRY, type KafkaClient } from './kafka-client.js';
-import { errorOf } from './kafka-util.js';
+import { errorOf, kafkaErrorType } from './kafka-util.js';
 import type { DeadLetterSink, SourceRecord } from './source.js';
-import { requireTopics } from './topics.js';
+import { MissingTopicError, requireTopics } from './topics.js';
+
+const { ConfigResourceTypes } = kafkajs;
 
 export interface KafkaDlqOptions {
   readonly kafka: KafkaClient;
@@ -37,7 +50,17 @@ export interface KafkaDlqOptions {
   readonly sourceTopics: readonly string[];
   /** longest the start-up read of the DLQ topic may take, ms (default DLQ_INDEX_TIMEOUT_MS) */
   readonly indexTimeoutMs?: number;
+  /** retries of the refused dead letters while unwritable: initial delay, doubling up to max (default 500..10000) */
+  readonly recoveryBackoffMs?: { readonly initial: number; readonly max: number };
   readonly clock?: () => number;
+}
+
+/** Why the DLQ cannot be written, since when. */
+export interface DeadLetterOutage {
+  readonly reason: string;
+  readonly since: number;
+  /** dead letters refused and waiting to be written */
+  readonly pending: number;
 }
 
 /** The DLQ refused a record after retries; `record` is the one that could not be written. */
@@ -54,7 +77,7 @@ export class DeadLetterWriteError extends Error {
 
 export class KafkaDlq implements DeadLetterSink {
   readonly topic: string;
-  private readonly producer: Producer;
+  private producer: Producer;
   private readonly opts: KafkaDlqOptions;
   private readonly logger: Logger;
   private readonly index = new DeadLetterIndex();
@@ -62,6 +85,16 @@ export class KafkaDlq implements DeadLetterSink {
   private opening: Promise<DeadLetterIndexLoad> | null = null;
   private closed = false;
   private skipped = 0;
+  private truncated = 0;
+  /** the DLQ topic's `max.message.bytes`, read at `connect()` */
+  private maxMessageBytes = KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+  private outage: { reason: string; since: number } | null = null;
+  /** refused dead letters, by source position, written by `recover()` */
+  private readonly pending = new Map<string, { record: SourceRecord; reason: string }>();
+  private recovering: NodeJS.Timeout | null = null;
+  /** a `recover()` is running: no second one may write the same dead letters */
+  private recoveryRunning = false;
+  private recoveryAttempts = 0;
   /** ends the start-up read of the DLQ topic (close() during open()) */
   private readonly closing = new AbortController();
 
@@ -69,24 +102,45 @@ export class KafkaDlq implements DeadLetterSink {
     this.opts = opts;
     this.topic = opts.topic;
     this.logger = opts.logger.child({ component: 'kafka-dlq' });
-    this.producer = opts.kafka.producer({
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    return this.opts.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      retry: opts.retry ?? DLQ_RETRY,
+      retry: this.opts.retry ?? DLQ_RETRY,
     });
   }
 
   /**
-   * Checks that the dead-letter topic exists (the service never creates topics) and connects the
-   * producer. Called at start so a missing topic fails the start, not the first bad record.
+   * A fresh producer (a new producer id): after a topic was deleted and created again, or a
+   * broker lost the producer's state, the old one's sequence numbers no longer match.
+   */
+  private async renewProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    await old.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * Checks that the dead-letter topic exists (the service never creates topics), reads its
+   * `max.message.bytes` and connects the producer. A missing topic does not fail: the sink starts
+   * unwritable (logged at error) and the first bad record waits until the topic exists.
    */
   connect(): Promise<void> {
     return (this.connecting ??= (async () => {
       const admin = this.opts.kafka.admin();
       await admin.connect();
       try {
-        await requireTopics(admin, [this.topic], this.opts.brokers);
+        try {
+          await requireTopics(admin, [this.topic], this.opts.brokers);
+          this.maxMessageBytes = await topicMaxMessageBytes(admin, this.topic);
+        } catch (err) {
+          if (!(err instanceof MissingTopicError)) throw err;
+          this.markUnwritable(err.message);
+        }
       } finally {
         await admin.disconnect().catch(() => undefined);
       }
@@ -126,36 +180,144 @@ export class KafkaDlq implements DeadLetterSink {
     return this.skipped;
   }
 
+  /** Dead letters written cut because they did not fit the DLQ topic. */
+  get truncatedWrites(): number {
+    return this.truncated;
+  }
+
+  /** Why the DLQ cannot be written now; null while it can. */
+  unwritable(): DeadLetterOutage | null {
+    return this.outage === null ? null : { ...this.outage, pending: this.pending.size };
+  }
+
   async write(record: SourceRecord, reason: string): Promise<void> {
     if (this.closed) throw new DeadLetterWriteError(`dead-letter topic "${this.topic}" is closed`, record);
     const position: SourcePosition = { topic: record.topic, partition: record.partition, offset: record.offset };
-    const where = { topic: record.topic, partition: record.partition, offset: record.offset };
     if (this.index.has(position)) {
       this.skipped++;
-      this.logger.debug(where, 'already dead-lettered; not written again');
+      this.logger.debug(position, 'already dead-lettered; not written again');
       return;
     }
-    try {
-      await this.producer.connect();
-      await this.producer.send({
-        topic: this.topic,
-        acks: -1,
-        messages: [{ key: record.key, value: record.value, headers: deadLetterHeaders(record, reason) }],
-      });
-    } catch (err) {
-      throw new DeadLetterWriteError(
-        `could not write ${record.topic}/${record.partition} offset ${record.offset} to the dead-letter topic "${this.topic}": ${errorOf(err).message}`,
-        record,
-        { cause: err },
-      );
+    if (this.outage !== null) {
+      // fail fast: the partition waits; recover() writes the refused dead letters in the background
+      this.refuse(record, reason);
+      throw this.writeError(record, this.outage.reason);
     }
-    this.index.add(position);
-    this.logger.debug(where, 'dead letter written');
+    try {
+      await this.send(record, reason);
+    } catch (err) {
+      const message = errorOf(err).message;
+      this.markUnwritable(message);
+      this.refuse(record, reason);
+      throw this.writeError(record, message, err);
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.closing.abort();
+    if (this.recovering !== null) clearTimeout(this.recovering);
+    this.recovering = null;
     await this.producer.disconnect().catch(() => undefined);
+  }
+
+  private writeError(record: SourceRecord, message: string, cause?: unknown): DeadLetterWriteError {
+    return new DeadLetterWriteError(
+      `could not write ${record.topic}/${record.partition} offset ${record.offset} to the dead-letter topic "${this.topic}": ${message}`,
+      record,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  /** Writes the dead letter of `record` (cut to fit the topic), then remembers it in the index. */
+  private async send(record: SourceRecord, reason: string): Promise<void> {
+    const full = { key: record.key, value: record.value, headers: deadLetterHeaders(record, reason) };
+    let message: Message = fitDeadLetter(full, this.maxMessageBytes);
+    await this.producer.connect();
+    try {
+      await this.producer.send({ topic: this.topic, acks: -1, messages: [message] });
+    } catch (err) {
+      // the topic's limit is lower than read at start (changed since): drop the value altogether
+      if (kafkaErrorType(err) !== 'MESSAGE_TOO_LARGE' || message.value === null) throw err;
+      message = fitDeadLetter(full, 0);
+      await this.producer.send({ topic: this.topic, acks: -1, messages: [{ ...message, key: record.key }] });
+    }
+    const where = { topic: record.topic, partition: record.partition, offset: record.offset };
+    if (message !== full) {
+      this.truncated++;
+      this.logger.warn(
+        { ...where, valueBytes: record.value?.length ?? 0, maxMessageBytes: this.maxMessageBytes },
+        'dead letter too large for the DLQ topic: written with its value cut (header dlq.value.truncated)',
+      );
+    }
+    this.index.add(where);
+    this.logger.debug(where, 'dead letter written');
+  }
+
+  private refuse(record: SourceRecord, reason: string): void {
+    this.pending.set(`${record.topic}\u0000${record.partition}\u0000${record.offset}`, { record, reason });
+    this.scheduleRecovery();
+  }
+
+  private markUnwritable(reason: string): void {
+    if (this.outage !== null) {
+      this.outage.reason = reason;
+      return;
+    }
+    this.outage = { reason, since: (this.opts.clock ?? Date.now)() };
+    this.recoveryAttempts = 0;
+    this.logger.error({ topic: this.topic, err: reason }, 'dead-letter topic cannot be written: partitions with a bad record wait');
+  }
+
+  private scheduleRecovery(): void {
+    if (this.recovering !== null || this.recoveryRunning || this.closed) return;
+    const { initial, max } = this.opts.recoveryBackoffMs ?? { initial: 500, max: 10_000 };
+    const delay = Math.min(max, initial * 2 ** Math.min(this.recoveryAttempts, 20));
+    this.recoveryAttempts++;
+    this.recovering = setTimeout(() => {
+      this.recovering = null;
+      void this.recover();
+    }, delay);
+    this.recovering.unref();
+  }
+
+  /** Writes the refused dead letters, oldest first; writable again once all are written. */
+  private async recover(): Promise<void> {
+    this.recoveryRunning = true;
+    try {
+      for (const [key, { record, reason }] of this.pending) {
+        if (this.closed) return;
+        await this.send(record, reason);
+        this.pending.delete(key);
+      }
+    } catch (err) {
+      if (this.outage !== null) this.outage.reason = errorOf(err).message;
+      await this.renewProducer();
+      this.recoveryRunning = false;
+      this.scheduleRecovery();
+      return;
+    } finally {
+      this.recoveryRunning = false;
+    }
+    if (this.outage !== null && !this.closed) {
+      const downForMs = (this.opts.clock ?? Date.now)() - this.outage.since;
+      this.outage = null;
+      this.logger.info({ topic: this.topic, downForMs }, 'dead-letter topic writable again');
+    }
+  }
+}
+
+/** The topic's `max.message.bytes` (Kafka's default when it cannot be read). */
+async function topicMaxMessageBytes(admin: Admin, topic: string): Promise<number> {
+  try {
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+    });
+    const value = described.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;
+    const n = Number(value);
+    return Number.isSafeInteger(n) && n > 0 ? n : KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+  } catch {
+    return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
   }
 }

@@ -35,16 +35,17 @@ export const CONSUMER_RETRY: Readonly<RetryOptions> = {
 };
 
 /**
- * DLQ writes: bounded. ≈ 0.3 + 0.6 + 1.2 + 2.4 + 4.8 + 5 × 5 s ≈ 35 s of retries (kafkajs adds
- * ±20 % jitter), enough to ride out a broker restart; after that the write rejects and
- * ingestion stops (a record is never skipped without reaching the DLQ).
+ * DLQ writes: short (≈ 0.3 + 0.6 + 1.2 s, kafkajs adds ±20 % jitter). The consumer waits for a
+ * write, so a long budget would hold every partition; after it the DLQ counts as unwritable and
+ * retries its refused dead letters in the background for as long as it takes, while only the
+ * partitions with a bad record wait (dlq-writer.ts, batch-handler.ts).
  */
 export const DLQ_RETRY: Readonly<RetryOptions> = {
   initialRetryTime: 300,
-  maxRetryTime: 5000,
+  maxRetryTime: 2000,
   factor: 0.2,
   multiplier: 2,
-  retries: 10,
+  retries: 3,
 };
 
 /** Admin calls at start (topic checks, end offsets): fail within ~10 s if the broker is absent. */

@@ -2,7 +2,7 @@
  * Kafka mode wiring for `main.ts` and the integration tests: one kafkajs client, the source on
  * the two input topics and the dead-letter sink, from the configuration.
  *
- *   const ingestion = await openKafkaIngestion(config, logger);   // fails fast: DLQ topic missing, broker down;
+ *   const ingestion = await openKafkaIngestion(config, logger);   // fails fast: input topics missing, broker down;
  *                                                                  // reads the DLQ topic (what is dead-lettered already)
  *   const service = await startService({ config, logger, source: ingestion.source, dlq: ingestion.dlq });
  *   ...
@@ -33,6 +33,7 @@ export type IngestionConfig = Pick<
   | 'KAFKA_TOPIC_DLQ'
   | 'KAFKA_GROUP_ID'
   | 'METADATA_REFRESH_MS'
+  | 'STALL_READY_MS'
 >;
 
 export interface IngestionOverrides {

@@ -17,8 +17,12 @@
  *   the next answer as `true`. A consumer that kafkajs gives up on is replaced by a new one after
  *   a capped backoff, for as long as the source runs (with a generated group id, in a fresh group,
  *   so it need not wait for the dead member's session to expire).
- * - A rejected `onBatch` (e.g. the DLQ cannot be written) is fatal: the offset is not passed,
- *   `onFatal` is called and consumption stops.
+ * - A dead letter that cannot be written holds its partition at the bad record until it is
+ *   written (batch-handler.ts); the other partitions go on. Any other rejected `onBatch` is fatal:
+ *   the offset is not passed, `onFatal` is called and consumption stops.
+ * - `problem()` says what keeps records from being applied (a consumer that keeps crashing, a
+ *   held partition); the end offsets are polled (`end-offset-poller.ts`) so that records waiting
+ *   behind a stuck consumer show as lag (docs/ingestion.md "Stalls and readiness").
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -27,10 +31,12 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { BatchHandler } from './batch-handler.js';
 import { BrokerWatchdog } from './broker-watchdog.js';
+import { EndOffsetPoller } from './end-offset-poller.js';
 import { ConsumerRunner, DEFAULT_FETCH, type FetchSettings } from './consumer-runner.js';
 import { fetchPartitionRanges, type PartitionRange } from './end-offsets.js';
 import { CONSUMER_RETRY, createKafka, type KafkaClient } from './kafka-client.js';
 import { ReplayTracker } from './replay-tracker.js';
+import { stallTickMs } from './stall-watch.js';
 import type { EventSource, ReplayProgress, SourceHandlers } from './source.js';
 import { requireTopics } from './topics.js';
 
@@ -75,6 +81,10 @@ export interface KafkaSourceOptions {
    * a partition added to an input topic makes the consumer rejoin its group and read it.
    */
   readonly metadataRefreshMs?: number;
+  /** how often the input partitions' end offsets are listed, to see records waiting (default 5000) */
+  readonly endOffsetPollMs?: number;
+  /** how often a partition held at a bad record is re-read from it (default 1000) */
+  readonly holdRetryMs?: number;
   readonly clock?: () => number;
   /**
    * Where to start each partition (`topic/partition` → next offset), e.g. after a snapshot's
@@ -91,7 +101,13 @@ export function defaultGroupId(): string {
 export function kafkaSourceOptionsFromConfig(
   config: Pick<
     Config,
-    'KAFKA_TOPIC_LIFECYCLE' | 'KAFKA_TOPIC_PROOFS' | 'KAFKA_GROUP_ID' | 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID' | 'METADATA_REFRESH_MS'
+    | 'KAFKA_TOPIC_LIFECYCLE'
+    | 'KAFKA_TOPIC_PROOFS'
+    | 'KAFKA_GROUP_ID'
+    | 'KAFKA_BROKERS'
+    | 'KAFKA_CLIENT_ID'
+    | 'METADATA_REFRESH_MS'
+    | 'STALL_READY_MS'
   >,
   kafka: KafkaClient,
   logger: Logger,
@@ -105,6 +121,7 @@ export function kafkaSourceOptionsFromConfig(
     logger,
     brokers: (config.KAFKA_BROKERS ?? []).join(','),
     metadataRefreshMs: config.METADATA_REFRESH_MS,
+    endOffsetPollMs: stallTickMs(config.STALL_READY_MS),
   };
 }
 
@@ -118,6 +135,11 @@ export class KafkaSource implements EventSource {
   private tracker = new ReplayTracker([]);
   private runner: ConsumerRunner | null = null;
   private watchdog: BrokerWatchdog | null = null;
+  private poller: EndOffsetPoller | null = null;
+  /** the last consumer crash since records were last applied */
+  private crash: Error | null = null;
+  /** partitions held at a record whose dead letter could not be written: topic \u0000 partition → where, why */
+  private readonly held = new Map<string, { topic: string; partition: number; offset: string; cause: Error }>();
   private joined = false;
   private caughtUp = false;
   private stopping = false;
@@ -162,8 +184,22 @@ export class KafkaSource implements EventSource {
       tracker: this.tracker,
       chunkSize: o.chunkSize ?? 1000,
       onBatch: (batch) => handlers.onBatch(batch),
-      onProgress: () => this.checkCaughtUp(),
+      onProgress: () => {
+        this.crash = null;
+        this.checkCaughtUp();
+      },
       onFatal: (cause, topic, partition, offset) => this.fail(cause, topic, partition, offset),
+      onHeld: (cause, topic, partition, offset) => {
+        if (!this.held.has(`${topic}\u0000${partition}`)) {
+          this.logger.warn(
+            { topic, partition, offset, err: cause.message },
+            'partition waits at a record whose dead letter cannot be written yet',
+          );
+        }
+        this.held.set(`${topic}\u0000${partition}`, { topic, partition, offset, cause });
+      },
+      seek: (topic, partition, offset) => runner.seek(topic, partition, offset),
+      ...(o.holdRetryMs !== undefined ? { holdRetryMs: o.holdRetryMs } : {}),
     });
     const runner = new ConsumerRunner({
       kafka: o.kafka,
@@ -180,7 +216,10 @@ export class KafkaSource implements EventSource {
       logger: this.logger,
       onLaunch: () => watchdog.restartClock(),
       onContact: () => watchdog.contact(),
-      onCrash: () => watchdog.suspect(),
+      onCrash: (error) => {
+        this.crash = error;
+        watchdog.suspect();
+      },
       onJoin: () => {
         watchdog.contact();
         if (!this.joined) {
@@ -191,10 +230,32 @@ export class KafkaSource implements EventSource {
       eachBatch: (payload, current) => batches.handle(payload, () => current() && !this.halted()),
       onSkippedBatch: (topic, partition, lastOffset) => batches.skipped(topic, partition, lastOffset),
     });
+    const poller = new EndOffsetPoller({
+      kafka: o.kafka,
+      topics: this.topics,
+      intervalMs: o.endOffsetPollMs ?? 5000,
+      onOffsets: (topic, partition, high) => this.tracker.observeHigh(topic, partition, high),
+    });
     this.watchdog = watchdog;
     this.runner = runner;
+    this.poller = poller;
     await runner.start();
-    if (!this.halted()) watchdog.start();
+    if (!this.halted()) {
+      watchdog.start();
+      poller.start();
+    }
+  }
+
+  /** What keeps records from being applied, if anything is known: a held partition, a crashing consumer. */
+  problem(): string | null {
+    for (const [key, h] of this.held) {
+      const position = this.tracker.position(h.topic, h.partition);
+      if (position !== undefined && position > BigInt(h.offset)) this.held.delete(key);
+    }
+    const first = this.held.values().next();
+    if (!first.done) return first.value.cause.message;
+    if (this.crash !== null) return `the Kafka consumer keeps failing: ${this.crash.name}: ${this.crash.message}`;
+    return null;
   }
 
   progress(): ReplayProgress {
@@ -207,6 +268,7 @@ export class KafkaSource implements EventSource {
       this.stopping = true;
       this.watchdog?.halt();
       await this.runner?.stop('stop');
+      await this.poller?.stop();
       await this.watchdog?.close();
     })());
   }
@@ -229,6 +291,7 @@ export class KafkaSource implements EventSource {
     this.failed = error;
     this.watchdog?.halt();
     this.runner?.halt();
+    void this.poller?.stop();
     this.handlers?.onFatal?.(error);
     // Not awaited here: disconnect() waits for this very batch to return.
     setImmediate(() => void this.runner?.stop('fatal'));

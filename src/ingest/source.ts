@@ -65,10 +65,14 @@ export interface EventSource {
   progress(): ReplayProgress;
   /** Stops consuming; resolves when no batch is in flight. */
   stop(): Promise<void>;
+  /** What keeps records from being applied, when the source knows (shown while ingestion is stalled). */
+  problem?(): string | null;
 }
 
 /** Where undecodable records go (contract.md section 5). */
 export interface DeadLetterSink {
   /** Resolves once the record is durably written; rejects (after retries) if it cannot be. */
   write(record: SourceRecord, reason: string): Promise<void>;
+  /** Why dead letters cannot be written now; null while they can. */
+  unwritable?(): { readonly reason: string } | null;
 }

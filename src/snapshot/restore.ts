@@ -43,7 +43,12 @@ export interface RestorePlan {
 
 export type RestoreConfig = Pick<
   Config,
-  'KAFKA_BROKERS' | 'KAFKA_TOPIC_LIFECYCLE' | 'KAFKA_TOPIC_PROOFS' | 'KAFKA_TOPIC_SNAPSHOTS' | 'TOMBSTONE_RETENTION_MS'
+  | 'KAFKA_BROKERS'
+  | 'KAFKA_TOPIC_LIFECYCLE'
+  | 'KAFKA_TOPIC_PROOFS'
+  | 'KAFKA_TOPIC_SNAPSHOTS'
+  | 'TOMBSTONE_RETENTION_MS'
+  | 'MAX_CLOCK_SKEW_MS'
 >;
 
 export interface RestoreOptions {
@@ -75,7 +80,7 @@ export async function planRestore(opts: RestoreOptions): Promise<RestorePlan> {
   const clock = opts.clock ?? Date.now;
   const began = clock();
   const topics = { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS };
-  const storeOptions = { tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS };
+  const storeOptions = { tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS, maxClockSkewMs: config.MAX_CLOCK_SKEW_MS };
   const admin = kafka.admin();
   await admin.connect();
   let ranges: PartitionRange[];

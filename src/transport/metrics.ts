@@ -45,6 +45,16 @@ export class Metrics {
     help: '1 once every partition reached its start end offset',
     registers: [this.registry],
   });
+  readonly stalled = new Gauge({
+    name: 'intent_projector_ingestion_stalled',
+    help: '1 while records wait but none has been applied for STALL_READY_MS/2 (then /readyz answers 503)',
+    registers: [this.registry],
+  });
+  readonly dlqWritable = new Gauge({
+    name: 'intent_projector_dlq_writable',
+    help: '0 while dead letters cannot be written (the partitions with a bad record wait)',
+    registers: [this.registry],
+  });
   readonly ready = new Gauge({ name: 'intent_projector_ready', help: '1 when /readyz answers 200', registers: [this.registry] });
   readonly projections = new Gauge({ name: 'intent_projector_projections', help: 'Live intent projections', registers: [this.registry] });
   readonly connectedSockets = new Gauge({
