@@ -1,9 +1,12 @@
 /* intent-projector dashboard: the detail view of one intent (#/intent/<intentId>, opened by a row
- * click or the search box). Loads GET /intents/:id and GET /intents/:id/settlement-proof, then
- * follows the intent's room on a connection of its own (so the table's room memberships are not
- * touched) and shows the projection, the HTLC timeline with its tx hashes, the settlement proof
- * and the updates seen while open. */
-(() => {
+ * click or the search box). Follows the intent with intent-projector/client (served by the service
+ * at /client/intent-client.js) on a connection of its own, so the table's room memberships are not
+ * touched: subscribe:intent answers with intent:status (or intent:not_found) and the settlement
+ * proof, then every change; the client resubscribes after a reconnect. Shows the projection, the
+ * HTLC timeline with its tx hashes, the settlement proof and the updates seen while open. */
+import { IntentClient } from '/client/intent-client.js';
+
+{
   var ID = /^0x[0-9a-fA-F]{64}$/;
   var HTLC_ORDER = ['none', 'awaiting_source_lock', 'source_locked', 'destination_locked', 'destination_withdrawn', 'source_withdrawn'];
   /** [step, label, tx hash key, done(d)] in protocol order */
@@ -40,60 +43,47 @@
   ];
 
   var $ = (id) => document.getElementById(id);
-  var token = new URLSearchParams(location.search).get('token') || undefined;
-  var socket = io({ transports: ['websocket', 'polling'], forceNew: true, auth: token ? { token: token } : undefined });
-  var current = null;
-  var state = { data: null, proof: null, removed: false, updates: [] };
+  var client = new IntentClient({ socket: { forceNew: true } });
+  var following = null;
+  var state = { data: null, proof: null, removed: false, missing: false, updates: [] };
 
   function htlcAtLeast(d, s) {
     return d.htlcState !== 'refunded' && HTLC_ORDER.indexOf(d.htlcState) >= HTLC_ORDER.indexOf(s);
   }
 
-  socket.on('connect', () => {
-    if (current !== null) socket.emit('subscribe:intent', current);
-  });
-  socket.on('intent:status', (p) => {
-    if (p.intentId !== current) return;
-    if (state.data !== null && p.version <= state.data.version) return;
-    state.data = p;
-    state.removed = false;
-    state.updates.push({ at: p.updatedAt, status: p.status, htlcState: p.htlcState, version: p.version });
-    render();
-  });
-  socket.on('intent:settlement_proof', (p) => {
-    if (p.intentId !== current) return;
-    state.proof = p;
-    render();
-  });
-  socket.on('intent:removed', (p) => {
-    if (p.intentId !== current) return;
-    state.removed = true;
-    render();
-  });
-
-  async function open(id) {
-    if (current !== null && current !== id && socket.connected) socket.emit('unsubscribe:intent', current);
-    current = id;
-    state = { data: null, proof: null, removed: false, updates: [], missing: false };
+  function open(id) {
+    if (following !== null) following.unsubscribe();
+    state = { data: null, proof: null, removed: false, missing: false, updates: [] };
     $('intent-detail').hidden = false;
     $('detail-id').textContent = id;
-    render();
-    var res = await fetch(`/intents/${id}`, { cache: 'no-store' });
-    if (current !== id) return;
-    if (res.ok) {
-      var d = await res.json();
-      if (state.data === null || d.version > state.data.version) state.data = d;
-    } else state.missing = res.status === 404;
-    var pr = await fetch(`/intents/${id}/settlement-proof`, { cache: 'no-store' });
-    if (current !== id) return;
-    if (pr.ok) state.proof = await pr.json();
-    if (socket.connected) socket.emit('subscribe:intent', id);
+    following = client.followIntent(id, {
+      intent: (p) => {
+        if (state.data !== null && p.version <= state.data.version) return;
+        state.data = p;
+        state.removed = false;
+        state.missing = false;
+        state.updates.push({ at: p.updatedAt, status: p.status, htlcState: p.htlcState, version: p.version });
+        render();
+      },
+      settlementProof: (p) => {
+        state.proof = p;
+        render();
+      },
+      notFound: () => {
+        state.missing = state.data === null;
+        render();
+      },
+      removed: () => {
+        state.removed = true;
+        render();
+      },
+    });
     render();
   }
 
   function close() {
-    if (current !== null && socket.connected) socket.emit('unsubscribe:intent', current);
-    current = null;
+    if (following !== null) following.unsubscribe();
+    following = null;
     $('intent-detail').hidden = true;
   }
 
@@ -164,4 +154,4 @@
   function esc(v) {
     return String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
   }
-})();
+}

@@ -168,7 +168,9 @@ describe('dashboard', () => {
     await expect.poll(() => page.getByTestId('intent-row').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
     // rows reorder as intents change: take one and click the row of that id
     const id = (await page.getByTestId('intent-row').first().getAttribute('data-intent-id')) ?? '';
-    await page.locator(`[data-testid="intent-row"][data-intent-id="${id}"]`).click();
+    // the table is redrawn four times a second, so a row is never "stable" for a pointer click:
+    // dispatch the click on it (it bubbles to the table's listener as a user's click does)
+    await page.locator(`[data-testid="intent-row"][data-intent-id="${id}"]`).dispatchEvent('click');
     await expect.poll(() => page.getByTestId('intent-detail').isVisible()).toBe(true);
     expect(await page.getByTestId('detail-id').textContent()).toBe(id);
     await expect.poll(() => page.getByTestId('intent-detail').getAttribute('data-loaded'), { timeout: 10_000 }).toMatch(/true|missing/);
