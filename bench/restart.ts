@@ -92,6 +92,8 @@ async function main(): Promise<void> {
     KAFKA_TOPIC_PROOFS: topics.proofs,
     KAFKA_TOPIC_DLQ: topics.dlq,
     SNAPSHOT_INTERVAL_MS: '3600000',
+    // a clean stop writes the last snapshot; on a loaded machine that can take longer than the default 10 s
+    SHUTDOWN_TIMEOUT_MS: '300000',
   };
   const producer = fastProducer(kafka);
   await producer.connect();
