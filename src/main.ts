@@ -1,37 +1,24 @@
 /**
- * The `serve` command's body: choose the source (Kafka when KAFKA_BROKERS is set, otherwise the
- * embedded in-process log fed by the simulator), start the service, and shut down cleanly on
+ * The `serve` command's body: open the ingestion (Kafka when KAFKA_BROKERS is set, otherwise the
+ * embedded in-process log fed by the simulator), start the service on it, and shut down cleanly on
  * SIGTERM/SIGINT within SHUTDOWN_TIMEOUT_MS.
  */
 import type { Config } from './config.js';
-import type { Logger } from './log.js';
-import { EmbeddedLog } from './ingest/embedded-log.js';
-import { EmbeddedSource } from './ingest/embedded-source.js';
-import { MemoryDeadLetterSink } from './ingest/memory-dlq.js';
-import type { EventSource, SourceHandlers } from './ingest/source.js';
-import { startService, type Service } from './service.js';
-import { Producer, type ProducerSummary } from './sim/producer.js';
-import { Scheduler } from './sim/scheduler.js';
-import { embeddedSink } from './sim/sinks.js';
-import { brokersOf, openKafkaIngestion } from './ingest/kafka-ingestion.js';
+import { openEmbeddedIngestion, type SimulatorSettings } from './ingest/embedded-ingestion.js';
+import type { Ingestion } from './ingest/ingestion.js';
 import { createKafka } from './ingest/kafka-client.js';
+import { brokersOf, openKafkaIngestion } from './ingest/kafka-ingestion.js';
 import { preflight } from './ingest/preflight.js';
+import type { Logger } from './log.js';
+import { type SnapshotSetup, startService, type Service } from './service.js';
 import { planRestore } from './snapshot/restore.js';
 
 export type Mode = 'embedded' | 'kafka';
 
-export interface SimulatorSettings {
-  /** PRNG seed (default: time-based) */
-  readonly seed?: number;
-  /** multiplies protocol step durations (default 0.1: a lifecycle lasts a few seconds) */
-  readonly timeScale?: number;
-  /** history generated before start, replayed at start (ms, default 30000) */
-  readonly warmupMs?: number;
-}
-
 export interface AppOptions {
   readonly config: Config;
   readonly logger: Logger;
+  /** embedded mode's simulator */
   readonly simulator?: SimulatorSettings;
   readonly clock?: () => number;
 }
@@ -39,12 +26,7 @@ export interface AppOptions {
 export interface App {
   readonly mode: Mode;
   readonly service: Service;
-  /** embedded mode only */
-  readonly log: EmbeddedLog | null;
-  readonly deadLetters: MemoryDeadLetterSink | null;
-  /** rejects never; resolves with the error when ingestion stops for good */
-  readonly fatal: Promise<Error>;
-  /** Stops the simulator (if any) and the service. Idempotent. */
+  /** Stops the service, then closes the ingestion. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -55,70 +37,49 @@ export const EMBEDDED_BANNER =
 /** Starts the service in the mode the config asks for. Throws on a bad config or an unreachable broker. */
 export async function startApp(opts: AppOptions): Promise<App> {
   const { config, logger } = opts;
-  let reportFatal!: (e: Error) => void;
-  const fatal = new Promise<Error>((resolve) => (reportFatal = resolve));
-
-  if (config.KAFKA_BROKERS === undefined) {
-    const sim = opts.simulator ?? {};
-    logger.info({ mode: 'embedded', simulatorRate: config.SIMULATOR_RATE }, EMBEDDED_BANNER);
-    const clock = opts.clock ?? Date.now;
-    const log = new EmbeddedLog([config.KAFKA_TOPIC_LIFECYCLE, config.KAFKA_TOPIC_PROOFS]);
-    const dlq = new MemoryDeadLetterSink();
-    let producer: Producer | null = null;
-    let running: Promise<ProducerSummary> | null = null;
-    if (config.SIMULATOR_RATE > 0) {
-      const warmupMs = sim.warmupMs ?? 30_000;
-      const seed = sim.seed ?? clock() & 0x7fffffff;
-      const scheduler = new Scheduler({
-        seed,
-        startMs: clock() - warmupMs,
-        rate: config.SIMULATOR_RATE,
-        lifecycle: { timeScale: sim.timeScale ?? 0.1 },
-      });
-      producer = new Producer({
-        scheduler,
-        sink: embeddedSink(log, { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS }),
-        seed,
-        clock,
-      });
-      // history to replay at start, so the dashboard has something to show at once
-      await producer.step();
-      logger.debug({ records: log.size, seed }, 'simulator: warm-up history written');
-    }
-    const source = new EmbeddedSource(log);
-    const service = await startService({
+  const { mode, ingestion, snapshots } = await openIngestion(opts);
+  let service: Service;
+  try {
+    service = await startService({
       config,
       logger,
-      source: watchFatal(source, reportFatal),
-      dlq,
+      source: ingestion.source,
+      dlq: ingestion.dlq,
+      ...(snapshots ? { snapshots } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
-    }).catch((err: unknown) => {
-      throw explainListenError(err, config);
     });
-    if (producer !== null) {
-      const sim = producer;
-      running = sim.run().catch((err: unknown) => {
-        logger.error({ err }, 'simulator stopped');
-        return sim.result();
-      });
-    }
-    logListening(logger, service, 'embedded');
-    let stopping: Promise<void> | null = null;
-    return {
-      mode: 'embedded',
-      service,
-      log,
-      deadLetters: dlq,
-      fatal,
-      stop: () =>
-        (stopping ??= (async () => {
-          producer?.stop();
-          await running;
-          await service.stop();
-        })()),
-    };
+  } catch (err) {
+    await ingestion.close().catch(() => undefined);
+    throw explainListenError(err, config);
   }
+  logger.info({ url: service.url, port: service.port, mode }, `listening on ${service.url} (dashboard: ${service.url}/)`);
+  let stopping: Promise<void> | null = null;
+  return {
+    mode,
+    service,
+    stop: () =>
+      (stopping ??= (async () => {
+        await service.stop();
+        await ingestion.close();
+      })()),
+  };
+}
 
+/**
+ * The one choice between the modes: which ingestion the service reads. In Kafka mode, after a
+ * quick broker check (one clear line when it does not answer), the newest usable snapshot decides
+ * where the state starts and where the source resumes (src/snapshot/restore.ts).
+ */
+async function openIngestion(opts: AppOptions): Promise<{ mode: Mode; ingestion: Ingestion; snapshots?: SnapshotSetup }> {
+  const { config, logger } = opts;
+  if (config.KAFKA_BROKERS === undefined) {
+    logger.info({ mode: 'embedded', simulatorRate: config.SIMULATOR_RATE }, EMBEDDED_BANNER);
+    const ingestion = await openEmbeddedIngestion(config, logger, {
+      ...(opts.simulator ? { simulator: opts.simulator } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+    return { mode: 'embedded', ingestion };
+  }
   logger.info(
     {
       mode: 'kafka',
@@ -128,39 +89,12 @@ export async function startApp(opts: AppOptions): Promise<App> {
     },
     `kafka mode: attaching to KAFKA_BROKERS=${config.KAFKA_BROKERS.join(',')}`,
   );
-  const restoreStartedAt = (opts.clock ?? Date.now)();
+  const startedAt = (opts.clock ?? Date.now)();
   await preflight({ brokers: brokersOf(config), clientId: config.KAFKA_CLIENT_ID });
-  const snapshotKafka = createKafka(config, logger);
-  const plan = await planRestore({ kafka: snapshotKafka, config, logger, ...(opts.clock ? { clock: opts.clock } : {}) });
-  const kafka = await openKafkaIngestion(config, logger, { source: { resumeAt: plan.resumeAt } });
-  let service: Service;
-  try {
-    service = await startService({
-      config,
-      logger,
-      source: watchFatal(kafka.source, reportFatal),
-      dlq: kafka.dlq,
-      snapshots: { plan, kafka: snapshotKafka, startedAt: restoreStartedAt },
-      ...(opts.clock ? { clock: opts.clock } : {}),
-    });
-  } catch (err) {
-    await kafka.close().catch(() => undefined);
-    throw explainListenError(err, config);
-  }
-  logListening(logger, service, 'kafka');
-  let stopping: Promise<void> | null = null;
-  return {
-    mode: 'kafka',
-    service,
-    log: null,
-    deadLetters: null,
-    fatal,
-    stop: () =>
-      (stopping ??= (async () => {
-        await service.stop();
-        await kafka.close();
-      })()),
-  };
+  const kafka = createKafka(config, logger);
+  const plan = await planRestore({ kafka, config, logger, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const ingestion = await openKafkaIngestion(config, logger, { source: { resumeAt: plan.resumeAt } });
+  return { mode: 'kafka', ingestion, snapshots: { plan, kafka, startedAt } };
 }
 
 /** `listen EADDRINUSE ...` → which setting to change. */
@@ -171,26 +105,6 @@ function explainListenError(err: unknown, config: Config): unknown {
   if (code === 'EACCES') return new Error(`cannot listen on ${where}: permission denied (ports below 1024 need privileges; set PORT)`);
   if (code === 'EADDRNOTAVAIL') return new Error(`cannot listen on ${where}: no such local address (set HOST)`);
   return err;
-}
-
-function logListening(logger: Logger, service: Service, mode: Mode): void {
-  logger.info({ url: service.url, port: service.port, mode }, `listening on ${service.url} (dashboard: ${service.url}/)`);
-}
-
-/** Passes the source through, telling `report` when it stops for good. */
-function watchFatal(source: EventSource, report: (e: Error) => void): EventSource {
-  return {
-    start: (handlers: SourceHandlers) =>
-      source.start({
-        ...handlers,
-        onFatal: (error) => {
-          handlers.onFatal?.(error);
-          report(error);
-        },
-      }),
-    progress: () => source.progress(),
-    stop: () => source.stop(),
-  };
 }
 
 export interface ServeOptions extends AppOptions {
@@ -213,7 +127,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
       listeners.push([signal, handler]);
       signals.once(signal, handler);
     }
-    void app.fatal.then((error) => resolve({ error }));
+    void app.service.fatal.then((error) => resolve({ error }));
   });
   // a second signal during shutdown gets node's default behaviour (exit at once)
   for (const [signal, handler] of listeners) signals.removeListener(signal, handler);

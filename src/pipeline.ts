@@ -1,16 +1,18 @@
 /**
  * The pipeline core: decoded records → reducer → diffs → emissions. Imperative shell around the
- * pure fold: it holds the store, reads the clock for emission timestamps, and hands emissions to
- * whatever delivers them (the Socket.IO transport, or a recorder in tests).
+ * pure fold: it applies to a store it is given, reads the clock for emission timestamps, and hands
+ * emissions to whatever delivers them (the Socket.IO transport, or a recorder in tests).
  * Until `markCaughtUp()`, nothing is emitted (no `intent:new` storm for history).
  * A batch yields to the event loop every YIELD_AFTER_MS of work, so /healthz and /readyz answer
  * during a replay (docs/socket-io.md, "Limits").
+ *
+ * `runPipeline` runs a pipeline over an `EventSource`: the one loop the service, the `replay`
+ * command and the test harnesses share.
  */
 import { decodeRecord, type TopicRole } from './ingest/decode.js';
-import type { DeadLetterSink, SourceBatch } from './ingest/source.js';
-import type { Diff } from './reduce/diff.js';
+import type { DeadLetterSink, EventSource, SourceBatch } from './ingest/source.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, housekeepingTime } from './reduce/housekeeping.js';
-import { ProjectionStore, type StoreOptions } from './reduce/store.js';
+import type { ProjectionStore } from './reduce/store.js';
 import { emissionsFor, type Emission } from './fanout/emissions.js';
 
 /** Longest stretch of one batch's work before the pipeline yields to the event loop. */
@@ -20,26 +22,40 @@ export interface EmissionSink {
   deliver(emissions: readonly Emission[]): void;
   /** the mempool counts changed (coalesced by the sink) */
   statsChanged(): void;
+  /** the replay is over: from now on every change is delivered */
+  caughtUp(): void;
 }
 
-export interface PipelineOptions {
-  /** the input topics: an event type on the other topic is dead-lettered (`wrong_topic`) */
-  readonly topics?: { readonly lifecycle: string; readonly proofs: string };
-  readonly store?: StoreOptions;
-  /** fold on from this store (restored from a snapshot) instead of an empty one */
-  readonly initialStore?: ProjectionStore;
-}
+/** A sink that delivers nothing (the `replay` command). */
+export const NO_EMISSIONS: EmissionSink = { deliver: () => undefined, statsChanged: () => undefined, caughtUp: () => undefined };
 
 export interface PipelineHooks {
   onApplied?(count: number): void;
   onDeadLetter?(reason: string, kind: string): void;
-  onDiff?(diff: Diff): void;
   /** an event dated more than `maxClockSkewMs` past its record timestamp (its housekeeping time is clamped) */
   onFutureDated?(topic: string): void;
 }
 
+export interface PipelineDeps {
+  /** the projections the pipeline folds into (created first, read by the transport) */
+  readonly store: ProjectionStore;
+  readonly sink: EmissionSink;
+  readonly dlq: DeadLetterSink;
+  /** emission timestamps (default Date.now) */
+  readonly clock?: () => number;
+  readonly hooks?: PipelineHooks;
+  /** the input topics: an event type on the other topic is dead-lettered (`wrong_topic`) */
+  readonly topics?: { readonly lifecycle: string; readonly proofs: string };
+  /** how far past its record timestamp an event's housekeeping time may be (MAX_CLOCK_SKEW_MS) */
+  readonly maxClockSkewMs?: number;
+}
+
 export class Pipeline {
   readonly store: ProjectionStore;
+  private readonly sink: EmissionSink;
+  private readonly dlq: DeadLetterSink;
+  private readonly clock: () => number;
+  private readonly hooks: PipelineHooks;
   private caughtUp = false;
   private recordsRead = 0;
   private deadLetters = 0;
@@ -47,18 +63,16 @@ export class Pipeline {
   private readonly roles = new Map<string, TopicRole>();
   private readonly maxClockSkewMs: number;
 
-  constructor(
-    private readonly sink: EmissionSink,
-    private readonly dlq: DeadLetterSink,
-    private readonly clock: () => number = Date.now,
-    private readonly hooks: PipelineHooks = {},
-    opts: PipelineOptions = {},
-  ) {
-    this.store = opts.initialStore ?? new ProjectionStore(opts.store);
-    this.maxClockSkewMs = opts.store?.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
-    if (opts.topics !== undefined) {
-      this.roles.set(opts.topics.lifecycle, 'lifecycle');
-      this.roles.set(opts.topics.proofs, 'proofs');
+  constructor(deps: PipelineDeps) {
+    this.store = deps.store;
+    this.sink = deps.sink;
+    this.dlq = deps.dlq;
+    this.clock = deps.clock ?? Date.now;
+    this.hooks = deps.hooks ?? {};
+    this.maxClockSkewMs = deps.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+    if (deps.topics !== undefined) {
+      this.roles.set(deps.topics.lifecycle, 'lifecycle');
+      this.roles.set(deps.topics.proofs, 'proofs');
     }
   }
 
@@ -102,7 +116,6 @@ export class Pipeline {
         const diff = this.store.apply(decoded.event, record.timestamp);
         if (diff === null) continue;
         applied++;
-        this.hooks.onDiff?.(diff);
         if (diff.kind !== 'updated' || diff.status !== null) statsDirty = true;
         if (live) this.sink.deliver(emissionsFor(diff, this.clock()));
       }
@@ -114,9 +127,59 @@ export class Pipeline {
     }
   }
 
+  /** The replay is over: tells the sink (once) and delivers every change from now on. */
   markCaughtUp(): void {
     if (this.caughtUp) return;
     this.caughtUp = true;
     this.sink.statsChanged();
+    this.sink.caughtUp();
   }
+}
+
+/** What the run of a pipeline tells its owner besides applying batches. */
+export interface RunListeners {
+  /** a batch arrived (before it is applied) */
+  onBatch?(batch: SourceBatch): void;
+  /** wraps the applying of every batch (the snapshots' consistent cut, src/snapshot/cut.ts) */
+  wrapApply?(apply: (batch: SourceBatch) => Promise<void>): (batch: SourceBatch) => Promise<void>;
+  /** every partition reached its start end offset; the pipeline was marked caught up */
+  onCaughtUp?(): void;
+  onConnectionChange?(connected: boolean): void;
+  onFatal?(error: Error): void;
+}
+
+export interface PipelineRun {
+  /** resolves when the pipeline caught up */
+  readonly caughtUp: Promise<void>;
+  /** never rejects; resolves with the error when ingestion stops for good */
+  readonly fatal: Promise<Error>;
+  /** Stops the source; resolves when no batch is in flight. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Starts `source` into `pipeline`; resolves once consumption has begun, rejects if the source cannot start. */
+export async function runPipeline(pipeline: Pipeline, source: EventSource, listeners: RunListeners = {}): Promise<PipelineRun> {
+  let resolveCaughtUp!: () => void;
+  const caughtUp = new Promise<void>((resolve) => (resolveCaughtUp = resolve));
+  let reportFatal!: (error: Error) => void;
+  const fatal = new Promise<Error>((resolve) => (reportFatal = resolve));
+  const apply = (batch: SourceBatch): Promise<void> => {
+    listeners.onBatch?.(batch);
+    return pipeline.applyBatch(batch);
+  };
+  await source.start({
+    onBatch: listeners.wrapApply?.(apply) ?? apply,
+    onCaughtUp: () => {
+      pipeline.markCaughtUp();
+      listeners.onCaughtUp?.();
+      resolveCaughtUp();
+    },
+    onConnectionChange: (connected) => listeners.onConnectionChange?.(connected),
+    onFatal: (error) => {
+      listeners.onFatal?.(error);
+      reportFatal(error);
+    },
+  });
+  let stopping: Promise<void> | null = null;
+  return { caughtUp, fatal, stop: () => (stopping ??= source.stop()) };
 }

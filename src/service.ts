@@ -1,20 +1,23 @@
 /**
  * The composition root of one running service: source → pipeline (decode, fold, fan-out) →
- * transport. Used by `main.ts` (the `serve` command) and by integration tests, which start real
- * instances against the real broker.
+ * transport. Built in the order the data needs, without a cycle: the store, then the transport
+ * (which reads the store), then the pipeline (which folds into the store and delivers to the
+ * transport), then `runPipeline` over the source. Used by `main.ts` (the `serve` command) and by
+ * integration tests, which start real instances against the real broker.
  */
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import type { DeadLetterSink, EventSource, ReplayProgress, SourceBatch, SourceHandlers } from './ingest/source.js';
+import type { DeadLetterSink, EventSource, ReplayProgress } from './ingest/source.js';
 import { StallWatch } from './ingest/stall-watch.js';
-import { Pipeline } from './pipeline.js';
-import { Metrics } from './transport/metrics.js';
-import { createTransport } from './transport/server.js';
-import type { Readiness, Transport } from './transport/transport.js';
 import type { KafkaClient } from './ingest/kafka-client.js';
+import { Pipeline, type PipelineRun, runPipeline } from './pipeline.js';
+import { ProjectionStore } from './reduce/store.js';
 import { ConsistentCut } from './snapshot/cut.js';
 import type { RestorePlan, RestoreReport } from './snapshot/restore.js';
 import { startFleetSnapshotter, type Snapshotter } from './snapshot/snapshotter.js';
+import { Metrics } from './transport/metrics.js';
+import { createTransport } from './transport/server.js';
+import type { Readiness, Transport } from './transport/transport.js';
 
 export interface ServiceOptions {
   readonly config: Config;
@@ -46,6 +49,8 @@ export interface Service {
   readonly transport: Transport;
   /** resolves when every partition reached its start end offset */
   readonly caughtUp: Promise<void>;
+  /** never rejects; resolves with the error when ingestion stops for good */
+  readonly fatal: Promise<Error>;
   readiness(): Readiness;
   /** how the node started, once caught up */
   restore(): RestoreReport | null;
@@ -62,36 +67,39 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const clock = opts.clock ?? Date.now;
   const startedAt = clock();
 
-  let brokerDownSince: number | null = null;
-  let fatal: Error | null = null;
-  let resolveCaughtUp!: () => void;
-  const caughtUp = new Promise<void>((r) => (resolveCaughtUp = r));
-
   const snap = opts.snapshots;
   const restoreStartedAt = snap?.startedAt ?? startedAt;
   let restore: RestoreReport | null = null;
   let snapshotter: Snapshotter | null = null;
   const cut = snap === undefined ? null : new ConsistentCut(snap.plan.start);
+
+  // what readiness reads; set by the run's listeners below
+  const state = { caughtUp: false, fatal: null as Error | null, brokerDownSince: null as number | null };
   const stalls = new StallWatch({ source, stallReadyMs: config.STALL_READY_MS, logger, clock });
   const readiness = (): Readiness => (restore === null ? readinessNow() : { ...readinessNow(), restore });
   const readinessNow = (): Readiness => {
-    const isCaughtUp = pipeline.isCaughtUp;
-    if (fatal !== null) return { ready: false, reason: `stopped: ${fatal.message}`, caughtUp: isCaughtUp };
+    if (state.fatal !== null) return { ready: false, reason: `stopped: ${state.fatal.message}`, caughtUp: state.caughtUp };
     const stalled = stalls.reason;
-    if (stalled !== null) return { ready: false, reason: stalled, caughtUp: isCaughtUp };
-    if (!isCaughtUp) return { ready: false, reason: `catching up (${percent(source.progress())}%)`, caughtUp: false };
-    if (brokerDownSince !== null && clock() - brokerDownSince >= config.BROKER_DOWN_GRACE_MS) {
-      return { ready: false, reason: `broker unreachable for ${Math.round((clock() - brokerDownSince) / 1000)}s`, caughtUp: true };
+    if (stalled !== null) return { ready: false, reason: stalled, caughtUp: state.caughtUp };
+    if (!state.caughtUp) return { ready: false, reason: `catching up (${percent(source.progress())}%)`, caughtUp: false };
+    const downSince = state.brokerDownSince;
+    if (downSince !== null && clock() - downSince >= config.BROKER_DOWN_GRACE_MS) {
+      return { ready: false, reason: `broker unreachable for ${Math.round((clock() - downSince) / 1000)}s`, caughtUp: true };
     }
     return { ready: true, reason: null, caughtUp: true };
   };
 
-  let transport!: Transport;
-  const pipeline: Pipeline = new Pipeline(
-    { deliver: (e) => transport.deliver(e), statsChanged: () => transport.statsChanged() },
+  // a snapshot's restored store, or an empty one
+  const store =
+    snap?.plan.store ??
+    new ProjectionStore({ tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS, maxClockSkewMs: config.MAX_CLOCK_SKEW_MS });
+  const transport = createTransport({ config, logger, metrics, store, readiness, clock });
+  const pipeline = new Pipeline({
+    store,
+    sink: transport,
     dlq,
     clock,
-    {
+    hooks: {
       onApplied: (n) => metrics.eventsApplied.inc(n),
       onFutureDated: (topic) => metrics.futureDated.inc({ topic }),
       onDeadLetter: (reason, kind) => {
@@ -99,13 +107,9 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
         logger.warn({ reason, kind }, 'record sent to the dead-letter topic');
       },
     },
-    {
-      topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
-      store: { tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS, maxClockSkewMs: config.MAX_CLOCK_SKEW_MS },
-      ...(snap !== undefined ? { initialStore: snap.plan.store } : {}),
-    },
-  );
-  transport = createTransport({ config, logger, metrics, store: pipeline.store, readiness, clock });
+    topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
+    maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
+  });
   const port = await transport.listen();
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   const url = `http://${host}:${port}`;
@@ -118,7 +122,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     }
     metrics.catchUpProgress.set(p.caughtUp ? 1 : percent(p) / 100);
     metrics.caughtUp.set(p.caughtUp ? 1 : 0);
-    metrics.projections.set(pipeline.store.size);
+    metrics.projections.set(store.size);
     metrics.ready.set(readiness().ready ? 1 : 0);
     metrics.stalled.set(stalls.reason === null ? 0 : 1);
     metrics.dlqWritable.set(dlq.unwritable?.() ? 0 : 1);
@@ -150,67 +154,62 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const ticker = setInterval(() => report(false), opts.progressIntervalMs ?? 2000);
   ticker.unref();
 
-  const apply = (batch: SourceBatch): Promise<void> => {
-    metrics.recordsRead.inc({ topic: batch.topic }, batch.records.length);
-    return pipeline.applyBatch(batch);
-  };
-  const handlers: SourceHandlers = {
-    onBatch: cut === null ? apply : cut.wrap(apply),
-    onCaughtUp: () => {
-      pipeline.markCaughtUp();
-      transport.caughtUp();
-      report(true);
-      const seconds = (clock() - startedAt) / 1000;
-      logger.info(
-        {
-          projections: pipeline.store.size,
-          recordsRead: pipeline.records,
-          deadLetters: pipeline.deadLettered,
-          seconds: Number(seconds.toFixed(2)),
-          stats: pipeline.store.stats(),
-        },
-        'caught up: live',
-      );
-      restore = {
-        from: snap?.plan.from ?? 'replay',
-        intents: pipeline.store.size,
-        recordsReplayed: pipeline.records,
-        seconds: Number(((clock() - restoreStartedAt) / 1000).toFixed(3)),
-      };
-      logger.info(
-        { restore },
-        `restore: from ${restore.from}, ${restore.intents} intents, ${restore.recordsReplayed} records replayed, ${restore.seconds}s`,
-      );
-      if (snap !== undefined && cut !== null && snap.plan.topicExists && config.SNAPSHOT_INTERVAL_MS > 0) {
-        snapshotter = startFleetSnapshotter({
-          kafka: snap.kafka,
-          config,
-          store: pipeline.store,
-          cut,
-          logger,
-          metrics,
-          ...(snap.plan.snapshot !== null ? { loadedPositions: snap.plan.snapshot.positions } : {}),
-          ...(snap.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: snap.sessionTimeoutMs } : {}),
-        });
-      }
-      resolveCaughtUp();
-    },
-    onConnectionChange: (connected) => {
-      if (connected && brokerDownSince !== null) {
-        logger.info({ downForMs: clock() - brokerDownSince }, 'broker reachable again');
-        brokerDownSince = null;
-      } else if (!connected && brokerDownSince === null) {
-        brokerDownSince = clock();
-        logger.error({ graceMs: config.BROKER_DOWN_GRACE_MS }, 'broker unreachable; reconnecting (not ready after the grace period)');
-      }
-    },
-    onFatal: (error) => {
-      fatal = error;
-      logger.fatal({ err: error }, 'ingestion stopped');
-    },
-  };
+  let run: PipelineRun;
   try {
-    await source.start(handlers);
+    run = await runPipeline(pipeline, source, {
+      onBatch: (batch) => metrics.recordsRead.inc({ topic: batch.topic }, batch.records.length),
+      ...(cut !== null ? { wrapApply: (apply) => cut.wrap(apply) } : {}),
+      onCaughtUp: () => {
+        state.caughtUp = true;
+        report(true);
+        const seconds = (clock() - startedAt) / 1000;
+        logger.info(
+          {
+            projections: store.size,
+            recordsRead: pipeline.records,
+            deadLetters: pipeline.deadLettered,
+            seconds: Number(seconds.toFixed(2)),
+            stats: store.stats(),
+          },
+          'caught up: live',
+        );
+        restore = {
+          from: snap?.plan.from ?? 'replay',
+          intents: store.size,
+          recordsReplayed: pipeline.records,
+          seconds: Number(((clock() - restoreStartedAt) / 1000).toFixed(3)),
+        };
+        logger.info(
+          { restore },
+          `restore: from ${restore.from}, ${restore.intents} intents, ${restore.recordsReplayed} records replayed, ${restore.seconds}s`,
+        );
+        if (snap !== undefined && cut !== null && snap.plan.topicExists && config.SNAPSHOT_INTERVAL_MS > 0) {
+          snapshotter = startFleetSnapshotter({
+            kafka: snap.kafka,
+            config,
+            store,
+            cut,
+            logger,
+            metrics,
+            ...(snap.plan.snapshot !== null ? { loadedPositions: snap.plan.snapshot.positions } : {}),
+            ...(snap.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: snap.sessionTimeoutMs } : {}),
+          });
+        }
+      },
+      onConnectionChange: (connected) => {
+        if (connected && state.brokerDownSince !== null) {
+          logger.info({ downForMs: clock() - state.brokerDownSince }, 'broker reachable again');
+          state.brokerDownSince = null;
+        } else if (!connected && state.brokerDownSince === null) {
+          state.brokerDownSince = clock();
+          logger.error({ graceMs: config.BROKER_DOWN_GRACE_MS }, 'broker unreachable; reconnecting (not ready after the grace period)');
+        }
+      },
+      onFatal: (error) => {
+        state.fatal = error;
+        logger.fatal({ err: error }, 'ingestion stopped');
+      },
+    });
   } catch (err) {
     // e.g. input topics missing: do not leave the server listening behind a failed start
     clearInterval(ticker);
@@ -226,7 +225,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     pipeline,
     metrics,
     transport,
-    caughtUp,
+    caughtUp: run.caughtUp,
+    fatal: run.fatal,
     readiness,
     restore: () => restore,
     snapshotter: () => snapshotter,
@@ -235,9 +235,9 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       (stopping ??= (async () => {
         clearInterval(ticker);
         stalls.stop();
-        await source.stop();
+        await run.stop();
         // after the source: no batch in flight, the last snapshot holds everything applied
-        await snapshotter?.stop(fatal === null);
+        await snapshotter?.stop(state.fatal === null);
         await transport.close();
       })()),
   };

@@ -12,6 +12,7 @@ import type { Emission } from '../src/fanout/emissions.js';
 import { formatIntent } from '../src/fanout/format.js';
 import type { DeadLetterSink, SourceBatch, SourceRecord } from '../src/ingest/source.js';
 import { Pipeline } from '../src/pipeline.js';
+import { ProjectionStore } from '../src/reduce/store.js';
 import { historyArb, interleavingArb } from './support/histories.js';
 
 const TOPICS = { lifecycle: 'L', proofs: 'P' } as const;
@@ -50,7 +51,13 @@ async function run(bs: readonly SourceBatch[], live: boolean) {
   const emissions: Emission[] = [];
   const dead: string[] = [];
   const dlq: DeadLetterSink = { write: async (r, reason) => void dead.push(`${r.offset}: ${reason}`) };
-  const p = new Pipeline({ deliver: (es) => emissions.push(...es), statsChanged: () => undefined }, dlq, () => 42, {}, { topics: TOPICS });
+  const p = new Pipeline({
+    store: new ProjectionStore(),
+    sink: { deliver: (es) => emissions.push(...es), statsChanged: () => undefined, caughtUp: () => undefined },
+    dlq,
+    clock: () => 42,
+    topics: TOPICS,
+  });
   if (live) p.markCaughtUp();
   for (const b of bs) await p.applyBatch(b);
   const projections = [...p.store.projections()].map((x) => formatIntent(x, 0)).sort((a, b) => a.intentId.localeCompare(b.intentId));

@@ -6,9 +6,11 @@ import { SingleBar, Presets } from 'cli-progress';
 import { loadConfig, type Config } from '../config.js';
 import { createKafka } from '../ingest/kafka-client.js';
 import { KafkaSource, kafkaSourceOptionsFromConfig } from '../ingest/kafka-source.js';
-import type { DeadLetterSink, EventSource, ReplayProgress } from '../ingest/source.js';
+import { MemoryDeadLetterSink } from '../ingest/memory-dlq.js';
+import type { EventSource, ReplayProgress } from '../ingest/source.js';
 import type { Logger } from '../log.js';
-import { Pipeline, type PipelineOptions } from '../pipeline.js';
+import { NO_EMISSIONS, Pipeline, type PipelineRun, runPipeline } from '../pipeline.js';
+import { ProjectionStore } from '../reduce/store.js';
 import type { MempoolStats } from '../reduce/stats.js';
 import { percent } from '../service.js';
 import { configFlags, configHelp, KAFKA_VARS, numberOption, parseCommand, stderrLogger, UsageError, type Command } from './common.js';
@@ -39,46 +41,56 @@ export interface ReplayObserver {
   readonly intervalMs?: number;
 }
 
+/** Pipeline settings of a replay: the input topics and the store's tombstone retention. */
+export interface ReplayOptions {
+  readonly topics?: { readonly lifecycle: string; readonly proofs: string };
+  readonly tombstoneRetentionMs?: number;
+  readonly maxClockSkewMs?: number;
+  /** fold on from this store (restored from a snapshot) instead of an empty one */
+  readonly store?: ProjectionStore;
+}
+
 /** Folds a source from its start to its caught-up point; nothing is emitted or dead-lettered. */
 export async function replaySource(
   source: EventSource,
   observer: ReplayObserver = {},
   clock: () => number = Date.now,
-  options: PipelineOptions = {},
+  options: ReplayOptions = {},
 ): Promise<Omit<ReplaySummary, 'topics'>> {
   const started = clock();
-  let deadLetters = 0;
-  const dlq: DeadLetterSink = {
-    write: async () => {
-      deadLetters++;
-    },
+  const dlq = new MemoryDeadLetterSink();
+  const storeOptions = {
+    ...(options.tombstoneRetentionMs !== undefined ? { tombstoneRetentionMs: options.tombstoneRetentionMs } : {}),
+    ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
   };
-  const pipeline = new Pipeline({ deliver: () => undefined, statsChanged: () => undefined }, dlq, clock, {}, options);
-  let fail!: (e: Error) => void;
-  const failed = new Promise<never>((_, reject) => (fail = reject));
-  let done!: () => void;
-  const caughtUp = new Promise<void>((resolve) => (done = resolve));
-  const ticker = setInterval(() => observer.onProgress?.(source.progress(), pipeline.store.eventsApplied), observer.intervalMs ?? 200);
+  const store = options.store ?? new ProjectionStore(storeOptions);
+  const pipeline = new Pipeline({
+    store,
+    sink: NO_EMISSIONS,
+    dlq,
+    clock,
+    ...(options.topics ? { topics: options.topics } : {}),
+    ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
+  });
+  const ticker = setInterval(() => observer.onProgress?.(source.progress(), store.eventsApplied), observer.intervalMs ?? 200);
+  let run: PipelineRun | null = null;
   try {
-    await source.start({
-      onBatch: (batch) => pipeline.applyBatch(batch),
-      onCaughtUp: () => done(),
-      onFatal: (error) => fail(error),
-    });
-    await Promise.race([caughtUp, failed]);
-    observer.onProgress?.(source.progress(), pipeline.store.eventsApplied);
+    run = await runPipeline(pipeline, source);
+    const failed = run.fatal.then((error) => Promise.reject(error));
+    await Promise.race([run.caughtUp, failed]);
+    observer.onProgress?.(source.progress(), store.eventsApplied);
   } finally {
     clearInterval(ticker);
-    await source.stop();
+    await (run?.stop() ?? source.stop());
   }
   const seconds = (clock() - started) / 1000;
   return {
-    intents: pipeline.store.stats(),
-    eventsApplied: pipeline.store.eventsApplied,
+    intents: store.stats(),
+    eventsApplied: store.eventsApplied,
     recordsRead: pipeline.records,
-    deadLetters,
+    deadLetters: dlq.total,
     seconds: Number(seconds.toFixed(3)),
-    eventsPerSecond: Math.round(pipeline.store.eventsApplied / Math.max(seconds, 0.001)),
+    eventsPerSecond: Math.round(store.eventsApplied / Math.max(seconds, 0.001)),
     recordsPerSecond: Math.round(pipeline.records / Math.max(seconds, 0.001)),
   };
 }
@@ -91,7 +103,8 @@ export async function replay(config: Config, logger: Logger, observer: ReplayObs
   const source = new KafkaSource(kafkaSourceOptionsFromConfig(config, kafka, logger));
   const summary = await replaySource(source, observer, Date.now, {
     topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
-    store: { tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS, maxClockSkewMs: config.MAX_CLOCK_SKEW_MS },
+    tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS,
+    maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
   });
   return { ...summary, topics: [config.KAFKA_TOPIC_LIFECYCLE, config.KAFKA_TOPIC_PROOFS] };
 }

@@ -74,7 +74,7 @@ export async function writeSnapshot(config: Config, logger: Logger, fromScratch:
   const source = new KafkaSource({ ...kafkaSourceOptionsFromConfig(config, kafka, logger), resumeAt: plan.resumeAt });
   const replayed = await replaySource(source, {}, Date.now, {
     topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
-    initialStore: plan.store,
+    store: plan.store,
   });
   // the source has stopped: its positions are the next offsets after everything folded
   const positions = source.progress().partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.position }));

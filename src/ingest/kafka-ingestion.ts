@@ -1,9 +1,9 @@
 /**
- * Kafka mode wiring for `main.ts` and the integration tests: one kafkajs client, the source on
- * the two input topics and the dead-letter sink, from the configuration.
+ * Kafka mode's ingestion (the seam of ingestion.ts): one kafkajs client, the source on the two input
+ * topics and the dead-letter sink, from the configuration.
  *
- *   const ingestion = await openKafkaIngestion(config, logger);   // fails fast: input topics missing, broker down;
- *                                                                  // reads the DLQ topic (what is dead-lettered already)
+ *   const ingestion = await openKafkaIngestion(config, logger);
+ *       // fails fast: DLQ topic missing; reads the DLQ topic
  *   const service = await startService({ config, logger, source: ingestion.source, dlq: ingestion.dlq });
  *   ...
  *   await service.stop();          // stops the source
@@ -12,16 +12,15 @@
 import type { RetryOptions } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { createKafka, type KafkaClient } from './kafka-client.js';
 import { KafkaDlq } from './dlq-writer.js';
+import type { Ingestion } from './ingestion.js';
+import { createKafka, type KafkaClient } from './kafka-client.js';
 import { KafkaSource, kafkaSourceOptionsFromConfig, type KafkaSourceOptions } from './kafka-source.js';
 
-export interface KafkaIngestion {
+export interface KafkaIngestion extends Ingestion {
   readonly kafka: KafkaClient;
   readonly source: KafkaSource;
   readonly dlq: KafkaDlq;
-  /** Stops the source (if still running) and disconnects the DLQ producer. Idempotent. */
-  close(): Promise<void>;
 }
 
 export type IngestionConfig = Pick<
@@ -36,7 +35,7 @@ export type IngestionConfig = Pick<
   | 'STALL_READY_MS'
 >;
 
-export interface IngestionOverrides {
+export interface KafkaIngestionOptions {
   /** source settings on top of those from the config (tests, tuning) */
   readonly source?: Partial<Omit<KafkaSourceOptions, 'kafka' | 'logger'>>;
   /** DLQ producer retries (default DLQ_RETRY) */
@@ -46,7 +45,7 @@ export interface IngestionOverrides {
 export async function openKafkaIngestion(
   config: IngestionConfig,
   logger: Logger,
-  overrides: IngestionOverrides = {},
+  overrides: KafkaIngestionOptions = {},
 ): Promise<KafkaIngestion> {
   const kafka = createKafka(config, logger);
   const base = kafkaSourceOptionsFromConfig(config, kafka, logger);
@@ -74,7 +73,7 @@ export async function openKafkaIngestion(
 }
 
 /** The configured bootstrap servers (Kafka mode only). */
-export function brokersOf(config: Config): string[] {
+export function brokersOf(config: Pick<Config, 'KAFKA_BROKERS'>): string[] {
   if (config.KAFKA_BROKERS === undefined) throw new Error('KAFKA_BROKERS is not set');
   return config.KAFKA_BROKERS;
 }

@@ -139,7 +139,11 @@ describe('embedded source', () => {
     const delivered: { caughtUpAt: number | null; batches: SourceBatch[] } = { caughtUpAt: null, batches: [] };
     const dlq = new MemoryDeadLetterSink();
     const emitted: string[] = [];
-    const pipeline = new Pipeline({ deliver: (es) => emitted.push(...es.map((e) => e.event)), statsChanged: () => undefined }, dlq);
+    const pipeline = new Pipeline({
+      store: new ProjectionStore(),
+      sink: { deliver: (es) => emitted.push(...es.map((e) => e.event)), statsChanged: () => undefined, caughtUp: () => undefined },
+      dlq,
+    });
     const source = new EmbeddedSource(log, { batchSize: 50 });
     let count = 0;
     await source.start({

@@ -21,10 +21,10 @@ import type { IntentEventInput } from '../../src/contract/events.js';
 import type { Ack, ClientToServerEvents, FormattedIntent, ServerToClientEvents } from '../../src/contract/socket.js';
 import type { Emission } from '../../src/fanout/emissions.js';
 import { formatIntent } from '../../src/fanout/format.js';
-import { openKafkaIngestion, type IngestionOverrides, type KafkaIngestion } from '../../src/ingest/kafka-ingestion.js';
+import { openKafkaIngestion, type KafkaIngestionOptions, type KafkaIngestion } from '../../src/ingest/kafka-ingestion.js';
 import type { KafkaSourceOptions } from '../../src/ingest/kafka-source.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import { Pipeline, type EmissionSink } from '../../src/pipeline.js';
+import { Pipeline, type EmissionSink, type PipelineRun, runPipeline } from '../../src/pipeline.js';
 import { ProjectionStore } from '../../src/reduce/store.js';
 import { startService, type Service } from '../../src/service.js';
 import { Metrics } from '../../src/transport/metrics.js';
@@ -178,6 +178,7 @@ export class EmissionRecorder implements EmissionSink {
   statsChanged(): void {
     this.statsChanges++;
   }
+  caughtUp(): void {}
 }
 
 export interface RunningPipeline {
@@ -189,7 +190,7 @@ export interface RunningPipeline {
   /** every onConnectionChange, in order */
   readonly connection: boolean[];
   /** set by onFatal */
-  fatal: Error | null;
+  readonly fatal: Error | null;
   stop(): Promise<void>;
 }
 
@@ -201,7 +202,7 @@ export interface PipelineOptions {
   readonly logger?: Logger;
 }
 
-function overrides(opts: PipelineOptions): IngestionOverrides {
+function overrides(opts: PipelineOptions): KafkaIngestionOptions {
   return {
     ...(opts.source !== undefined ? { source: opts.source } : {}),
     ...(opts.dlqRetry !== undefined ? { dlqRetry: opts.dlqRetry } : {}),
@@ -213,39 +214,38 @@ export async function startKafkaPipeline(topics: TestTopics, opts: PipelineOptio
   const logger = opts.logger ?? testLogger('pipeline');
   const ingestion = await openKafkaIngestion(config, logger, overrides(opts));
   const recorder = new EmissionRecorder();
-  const pipeline = new Pipeline(
-    recorder,
-    ingestion.dlq,
-    Date.now,
-    {},
-    { topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS } },
-  );
-  let resolveCaughtUp!: () => void;
-  const caughtUp = new Promise<void>((r) => (resolveCaughtUp = r));
-  const running: RunningPipeline = {
-    ingestion,
-    pipeline,
-    recorder,
-    caughtUp,
-    connection: [],
-    fatal: null,
-    stop: () => ingestion.close(),
-  };
+  const pipeline = new Pipeline({
+    store: new ProjectionStore(),
+    sink: recorder,
+    dlq: ingestion.dlq,
+    topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
+  });
+  const connection: boolean[] = [];
+  let fatal: Error | null = null;
+  let run: PipelineRun;
   try {
-    await ingestion.source.start({
-      onBatch: (b) => pipeline.applyBatch(b),
-      onCaughtUp: () => {
-        pipeline.markCaughtUp();
-        resolveCaughtUp();
-      },
-      onConnectionChange: (c) => running.connection.push(c),
-      onFatal: (e) => (running.fatal = e),
+    run = await runPipeline(pipeline, ingestion.source, {
+      onConnectionChange: (c) => connection.push(c),
+      onFatal: (e) => (fatal = e),
     });
   } catch (err) {
     await ingestion.close();
     throw err;
   }
-  return running;
+  return {
+    ingestion,
+    pipeline,
+    recorder,
+    caughtUp: run.caughtUp,
+    connection,
+    get fatal() {
+      return fatal;
+    },
+    stop: async () => {
+      await run.stop();
+      await ingestion.close();
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

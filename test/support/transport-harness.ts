@@ -5,7 +5,7 @@
  *
  *   const h = await startHarness({ env: { STATS_INTERVAL_MS: '50' } });
  *   await h.feed([ev.submitted(ID)]);         // records → pipeline.applyBatch
- *   h.catchUp();                              // pipeline.markCaughtUp(); transport.caughtUp()
+ *   h.catchUp();                              // the source's replay ends: pipeline and transport go live
  *   const c = await h.connect('websocket');
  *   const status = nextEvent(c, 'intent:status');
  *   c.emit('subscribe:intent', ID);
@@ -16,9 +16,10 @@ import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Ack, ClientToServerEvents, ServerEventName, ServerToClientEvents } from '../../src/contract/socket.js';
 import type { EventType, IntentEventInput } from '../../src/contract/events.js';
-import type { DeadLetterSink, SourceBatch, SourceRecord } from '../../src/ingest/source.js';
+import type { DeadLetterSink, EventSource, ReplayProgress, SourceBatch, SourceHandlers, SourceRecord } from '../../src/ingest/source.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import { Pipeline } from '../../src/pipeline.js';
+import { Pipeline, runPipeline } from '../../src/pipeline.js';
+import { ProjectionStore } from '../../src/reduce/store.js';
 import { Metrics } from '../../src/transport/metrics.js';
 import { createTransport, type SocketTransport } from '../../src/transport/server.js';
 import type { Readiness } from '../../src/transport/transport.js';
@@ -63,7 +64,7 @@ export interface Harness {
   feed(events: readonly IntentEventInput[]): Promise<void>;
   /** Applies raw record values (strings) on the lifecycle topic. */
   feedRaw(values: readonly string[]): Promise<void>;
-  /** The replay is over: pipeline.markCaughtUp(); transport.caughtUp(). */
+  /** The replay is over (the source reports caught up): the pipeline and the transport go live. */
   catchUp(): void;
   /** A connected client on one transport, no reconnection; closed by close(). */
   connect(transport: TransportName, opts?: { auth?: Record<string, unknown> }): Promise<Client>;
@@ -84,36 +85,51 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
   const clients: Client[] = [];
   const offsets = new Map<string, number>();
+  const source = new HandFedSource();
+  let caughtUp = false;
+  const readiness = (): Readiness =>
+    caughtUp ? { ready: true, reason: null, caughtUp: true } : { ready: false, reason: 'catching up (0%)', caughtUp: false };
+  const clock = (): number => harness.now;
 
-  let transport!: SocketTransport;
+  const store = new ProjectionStore();
+  const transport = createTransport(
+    { config, logger, metrics, store, readiness, clock },
+    {
+      ...(opts.publicDir !== undefined ? { publicDir: opts.publicDir } : {}),
+      ...(opts.fdLimit !== undefined ? { fdLimit: opts.fdLimit } : {}),
+    },
+  );
+  const pipeline = new Pipeline({ store, sink: transport, dlq, clock });
+  const port = await transport.listen();
+  const run = await runPipeline(pipeline, source, { onCaughtUp: () => (caughtUp = true) });
+
   const harness: Harness = {
     config,
-    url: '',
-    port: 0,
-    transport: undefined as unknown as SocketTransport,
-    pipeline: undefined as unknown as Pipeline,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    transport,
+    pipeline,
     metrics,
     deadLetters,
     now: FIXED_NOW,
     async feed(events) {
-      let run: { topic: string; values: string[] } | null = null;
+      let current: { topic: string; values: string[] } | null = null;
       const runs: { topic: string; values: string[] }[] = [];
       for (const e of events) {
         const topic = e.type.startsWith('proof.') ? PROOFS_TOPIC : LIFECYCLE_TOPIC;
-        if (run === null || run.topic !== topic) {
-          run = { topic, values: [] };
-          runs.push(run);
+        if (current === null || current.topic !== topic) {
+          current = { topic, values: [] };
+          runs.push(current);
         }
-        run.values.push(JSON.stringify(e));
+        current.values.push(JSON.stringify(e));
       }
-      for (const r of runs) await pipeline.applyBatch(batch(r.topic, r.values, offsets));
+      for (const r of runs) await source.deliver(batch(r.topic, r.values, offsets));
     },
     async feedRaw(values) {
-      await pipeline.applyBatch(batch(LIFECYCLE_TOPIC, values, offsets));
+      await source.deliver(batch(LIFECYCLE_TOPIC, values, offsets));
     },
     catchUp() {
-      pipeline.markCaughtUp();
-      transport.caughtUp();
+      source.catchUp();
     },
     async connect(name, connectOpts = {}) {
       const socket: Client = ioClient(harness.url, {
@@ -134,28 +150,47 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     async close() {
       for (const c of clients) c.disconnect();
+      await run.stop();
       await transport.close();
     },
   };
-
-  const pipeline = new Pipeline(
-    { deliver: (e) => transport.deliver(e), statsChanged: () => transport.statsChanged() },
-    dlq,
-    () => harness.now,
-  );
-  const readiness = (): Readiness =>
-    pipeline.isCaughtUp ? { ready: true, reason: null, caughtUp: true } : { ready: false, reason: 'catching up (0%)', caughtUp: false };
-  transport = createTransport(
-    { config, logger, metrics, store: pipeline.store, readiness, clock: () => harness.now },
-    {
-      ...(opts.publicDir !== undefined ? { publicDir: opts.publicDir } : {}),
-      ...(opts.fdLimit !== undefined ? { fdLimit: opts.fdLimit } : {}),
-    },
-  );
-  const port = await transport.listen();
-  Object.assign(harness, { url: `http://127.0.0.1:${port}`, port, transport, pipeline });
   if (opts.live === true) harness.catchUp();
   return harness;
+}
+
+/**
+ * An `EventSource` the test hands batches to: `deliver` is one batch of the source, `catchUp` the
+ * moment its replay ends. The harness runs its pipeline over it like the service runs one over Kafka.
+ */
+class HandFedSource implements EventSource {
+  private handlers: SourceHandlers | null = null;
+  private caughtUp = false;
+  private read = 0;
+
+  async start(handlers: SourceHandlers): Promise<void> {
+    this.handlers = handlers;
+    handlers.onConnectionChange?.(true);
+  }
+
+  async deliver(b: SourceBatch): Promise<void> {
+    if (this.handlers === null) throw new Error('the source is not started');
+    this.read += b.records.length;
+    await this.handlers.onBatch(b);
+  }
+
+  catchUp(): void {
+    if (this.caughtUp || this.handlers === null) return;
+    this.caughtUp = true;
+    this.handlers.onCaughtUp();
+  }
+
+  progress(): ReplayProgress {
+    return { caughtUp: this.caughtUp, recordsRead: this.read, recordsToReplay: 0, partitions: [] };
+  }
+
+  async stop(): Promise<void> {
+    this.handlers = null;
+  }
 }
 
 function batch(topic: string, values: readonly string[], offsets: Map<string, number>): SourceBatch {
