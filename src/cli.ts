@@ -7,9 +7,8 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from './config.js';
-import { EXIT_FAILURE, EXIT_USAGE, UsageError, type Command, type CommandIO } from './commands/common.js';
-import { BrokerUnreachableError } from './ingest/preflight.js';
+import type { Command, CommandIO } from './commands/common.js';
+import { EXIT_USAGE, exitCodeOf, ProjectorError } from './errors.js';
 import { replayCommand } from './commands/replay.js';
 import { schemasCommand } from './commands/schemas.js';
 import { serveCommand } from './commands/serve.js';
@@ -71,9 +70,9 @@ export async function runCli(argv: readonly string[], io: CommandIO): Promise<nu
     const message = err instanceof Error ? err.message : String(err);
     const oneLine = message.split('\n')[0]!.trim();
     io.stderr.write(`error: ${oneLine}\n`);
-    if (err instanceof UsageError || err instanceof ConfigError) return EXIT_USAGE;
-    if (!(err instanceof BrokerUnreachableError) && io.env['DEBUG']) io.stderr.write(`${(err as Error).stack ?? ''}\n`);
-    return EXIT_FAILURE;
+    const complete = err instanceof ProjectorError && err.complete;
+    if (!complete && io.env['DEBUG']) io.stderr.write(`${(err as Error).stack ?? ''}\n`);
+    return exitCodeOf(err);
   }
 }
 

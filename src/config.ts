@@ -4,6 +4,7 @@
  * whose message is one line naming the variable and what to fix.
  */
 import { z } from 'zod';
+import { ConfigError } from './errors.js';
 
 const int = (name: string, min: number, max: number) =>
   z.coerce
@@ -117,8 +118,23 @@ export const configSchema = settingsSchema.superRefine((c, ctx) => {
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = Readonly<z.output<typeof configSchema>>;
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+/** Which input topic: the lifecycle topic carries the `intent.*` events, the proof topic the `proof.*` ones. */
+export type TopicRole = 'lifecycle' | 'proofs';
+
+/** The two input topics by role, in the order they are read and listed. */
+export interface InputTopics {
+  readonly lifecycle: string;
+  readonly proofs: string;
+}
+
+/** The input topics of `config` (KAFKA_TOPIC_LIFECYCLE, KAFKA_TOPIC_PROOFS): the one place they are named. */
+export function inputTopics(config: Pick<Config, 'KAFKA_TOPIC_LIFECYCLE' | 'KAFKA_TOPIC_PROOFS'>): InputTopics {
+  return { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS };
+}
+
+/** The input topics as a list: lifecycle, then proofs. */
+export function topicList(topics: InputTopics): [string, string] {
+  return [topics.lifecycle, topics.proofs];
 }
 
 /** Names of the variables the service reads, for `--help` and docs. */

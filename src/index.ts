@@ -56,7 +56,15 @@ export {
 } from './contract/events.js';
 export type { EventOf, EventType, IntentEvent, IntentEventInput } from './contract/events.js';
 
-export { CONFIG_VARIABLES, ConfigError, configSchema, loadConfig } from './config.js';
+export { CONFIG_VARIABLES, configSchema, loadConfig } from './config.js';
+export {
+  BrokerUnreachableError,
+  ConfigError,
+  DeadLetterWriteError,
+  MissingTopicError,
+  ProjectorError,
+  UsageError,
+} from './errors.js';
 export type { Config, ConfigInput } from './config.js';
 
 export { FRONTEND_STATUSES, HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES, frontendStatus } from './reduce/status.js';

@@ -3,7 +3,7 @@
  * embedded in-process log fed by the simulator), start the service on it, and shut down cleanly on
  * SIGTERM/SIGINT within SHUTDOWN_TIMEOUT_MS.
  */
-import type { Config } from './config.js';
+import { type Config, inputTopics, topicList } from './config.js';
 import { openEmbeddedIngestion, type SimulatorSettings } from './ingest/embedded-ingestion.js';
 import type { Ingestion } from './ingest/ingestion.js';
 import { createKafka } from './ingest/kafka-client.js';
@@ -84,7 +84,7 @@ async function openIngestion(opts: AppOptions): Promise<{ mode: Mode; ingestion:
     {
       mode: 'kafka',
       brokers: config.KAFKA_BROKERS,
-      topics: [config.KAFKA_TOPIC_LIFECYCLE, config.KAFKA_TOPIC_PROOFS],
+      topics: topicList(inputTopics(config)),
       dlq: config.KAFKA_TOPIC_DLQ,
     },
     `kafka mode: attaching to KAFKA_BROKERS=${config.KAFKA_BROKERS.join(',')}`,

@@ -9,7 +9,8 @@
  * `runPipeline` runs a pipeline over an `EventSource`: the one loop the service, the `replay`
  * command and the test harnesses share.
  */
-import { decodeRecord, type TopicRole } from './ingest/decode.js';
+import type { InputTopics, TopicRole } from './config.js';
+import { decodeRecord } from './ingest/decode.js';
 import type { DeadLetterSink, EventSource, SourceBatch } from './ingest/source.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, housekeepingTime } from './reduce/housekeeping.js';
 import type { ProjectionStore } from './reduce/store.js';
@@ -45,7 +46,7 @@ export interface PipelineDeps {
   readonly clock?: () => number;
   readonly hooks?: PipelineHooks;
   /** the input topics: an event type on the other topic is dead-lettered (`wrong_topic`) */
-  readonly topics?: { readonly lifecycle: string; readonly proofs: string };
+  readonly topics?: InputTopics;
   /** how far past its record timestamp an event's housekeeping time may be (MAX_CLOCK_SKEW_MS) */
   readonly maxClockSkewMs?: number;
 }

@@ -5,7 +5,7 @@
  * transport), then `runPipeline` over the source. Used by `main.ts` (the `serve` command) and by
  * integration tests, which start real instances against the real broker.
  */
-import type { Config } from './config.js';
+import { type Config, inputTopics } from './config.js';
 import type { Logger } from './log.js';
 import type { DeadLetterSink, EventSource, ReplayProgress } from './ingest/source.js';
 import { StallWatch } from './ingest/stall-watch.js';
@@ -107,7 +107,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
         logger.warn({ reason, kind }, 'record sent to the dead-letter topic');
       },
     },
-    topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
+    topics: inputTopics(config),
     maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
   });
   const port = await transport.listen();

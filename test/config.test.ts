@@ -1,6 +1,7 @@
 /** Configuration (src/config.ts): parsed once, frozen, one clear line for what to fix. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
 
 const fails = (env: Record<string, string>): string => {
   try {

@@ -3,7 +3,8 @@
  * deterministic for a seed. `intents` lifecycles start spread over an hour, so they interleave.
  */
 import type { IntentEventInput } from '../../src/contract/events.js';
-import { generateLifecycle, type SimTopic } from '../../src/sim/lifecycle.js';
+import type { TopicRole } from '../../src/config.js';
+import { generateLifecycle } from '../../src/sim/lifecycle.js';
 import { createRng } from '../../src/sim/prng.js';
 
 export interface Dataset {
@@ -11,14 +12,14 @@ export interface Dataset {
   readonly lifecycle: IntentEventInput[];
   readonly proofs: IntentEventInput[];
   /** both topics merged in time order (one valid interleaving) */
-  readonly merged: { topic: SimTopic; event: IntentEventInput }[];
+  readonly merged: { topic: TopicRole; event: IntentEventInput }[];
   readonly intents: number;
 }
 
 /** Generates at least `events` events (whole lifecycles). */
 export function dataset(events: number, seed = 42): Dataset {
   const rng = createRng(seed);
-  const all: { topic: SimTopic; at: number; event: IntentEventInput }[] = [];
+  const all: { topic: TopicRole; at: number; event: IntentEventInput }[] = [];
   const start = Date.parse('2026-11-01T00:00:00.000Z');
   let intents = 0;
   while (all.length < events) {

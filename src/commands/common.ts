@@ -1,20 +1,10 @@
 /**
- * What every command shares: the `Command` shape, usage errors (exit 2), the flags that mirror
+ * What every command shares: the `Command` shape, the flags that mirror
  * configuration variables (merged into the environment before `loadConfig`), and help text.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { pino } from 'pino';
 import { CONFIG_VARIABLES, type ConfigInput } from '../config.js';
-import type { Logger } from '../log.js';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
-
-/** A wrong command line or setting: printed as one line, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import { UsageError } from '../errors.js';
 
 export interface CommandIO {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -135,30 +125,4 @@ export function numberOption(
     throw new UsageError(`--${name} must be ${what}${bounds} (got ${JSON.stringify(raw)})`);
   }
   return n;
-}
-
-export function writeLine(stream: NodeJS.WritableStream, line: string): void {
-  stream.write(`${line}\n`);
-}
-
-/**
- * A pino logger on stderr for the one-shot commands (simulate, replay), so stdout carries only
- * their summary. Pretty when stderr is a terminal, JSON lines otherwise.
- */
-export function stderrLogger(level: string, pretty: boolean): Logger {
-  return pino(
-    {
-      name: 'intent-projector',
-      level,
-      ...(pretty
-        ? {
-            transport: {
-              target: 'pino-pretty',
-              options: { destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' },
-            },
-          }
-        : {}),
-    },
-    pretty ? undefined : pino.destination({ fd: 2, sync: true }),
-  );
 }

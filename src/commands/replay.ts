@@ -3,7 +3,7 @@
  * source and pipeline (emitting nothing) until caught up, then print a summary.
  */
 import { SingleBar, Presets } from 'cli-progress';
-import { loadConfig, type Config } from '../config.js';
+import { type Config, type InputTopics, inputTopics, loadConfig, topicList } from '../config.js';
 import { createKafka } from '../ingest/kafka-client.js';
 import { KafkaSource, kafkaSourceOptionsFromConfig } from '../ingest/kafka-source.js';
 import { MemoryDeadLetterSink } from '../ingest/memory-dlq.js';
@@ -13,7 +13,9 @@ import { NO_EMISSIONS, Pipeline, type PipelineRun, runPipeline } from '../pipeli
 import { ProjectionStore } from '../reduce/store.js';
 import type { MempoolStats } from '../reduce/stats.js';
 import { percent } from '../service.js';
-import { configFlags, configHelp, KAFKA_VARS, numberOption, parseCommand, stderrLogger, UsageError, type Command } from './common.js';
+import { configFlags, configHelp, KAFKA_VARS, numberOption, parseCommand, type Command } from './common.js';
+import { UsageError } from '../errors.js';
+import { createLogger } from '../log.js';
 import { brokersOf } from '../ingest/kafka-ingestion.js';
 import { preflight } from '../ingest/preflight.js';
 
@@ -43,7 +45,7 @@ export interface ReplayObserver {
 
 /** Pipeline settings of a replay: the input topics and the store's tombstone retention. */
 export interface ReplayOptions {
-  readonly topics?: { readonly lifecycle: string; readonly proofs: string };
+  readonly topics?: InputTopics;
   readonly tombstoneRetentionMs?: number;
   readonly maxClockSkewMs?: number;
   /** fold on from this store (restored from a snapshot) instead of an empty one */
@@ -101,12 +103,13 @@ export async function replay(config: Config, logger: Logger, observer: ReplayObs
   await preflight({ brokers, clientId: config.KAFKA_CLIENT_ID });
   const kafka = createKafka(config, logger);
   const source = new KafkaSource(kafkaSourceOptionsFromConfig(config, kafka, logger));
+  const topics = inputTopics(config);
   const summary = await replaySource(source, observer, Date.now, {
-    topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
+    topics,
     tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS,
     maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
   });
-  return { ...summary, topics: [config.KAFKA_TOPIC_LIFECYCLE, config.KAFKA_TOPIC_PROOFS] };
+  return { ...summary, topics: topicList(topics) };
 }
 
 export const replayCommand: Command = {
@@ -137,7 +140,7 @@ Exit codes: 0 done, 1 runtime failure (e.g. broker unreachable, topic missing), 
     if (config.KAFKA_BROKERS === undefined) throw new UsageError('replay needs a broker: set KAFKA_BROKERS or pass --brokers host:port');
     const tty = io.stderr.isTTY === true;
     // with a progress bar, only warnings may interrupt it
-    const logger = stderrLogger(tty && config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, tty);
+    const logger = createLogger(tty && config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, { pretty: tty, destination: 'stderr' });
     let bar: SingleBar | null = null;
     let lastLog = 0;
     const observer: ReplayObserver = {

@@ -5,8 +5,9 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { UsageError } from '../errors.js';
 import { buildSchemaFiles, formatSchema, SCHEMA_ID_BASE, writeSchemas } from '../schemas.js';
-import { parseCommand, UsageError, type Command } from './common.js';
+import { parseCommand, type Command } from './common.js';
 
 /** Files in `dir` that are stale generated schemas (fine to delete) or foreign JSON (not fine). */
 async function inspect(dir: string): Promise<{ stale: string[]; foreign: string[] }> {

@@ -2,13 +2,15 @@
  * `intent-projector simulate`: produce realistic intent lifecycles to Kafka at a given rate.
  */
 import kafkajs from 'kafkajs';
-import { loadConfig, type Config } from '../config.js';
+import { type Config, inputTopics, loadConfig, topicList } from '../config.js';
 import { createKafka } from '../ingest/kafka-client.js';
 import type { Logger } from '../log.js';
 import { Producer, type ProducerSummary } from '../sim/producer.js';
 import { Scheduler } from '../sim/scheduler.js';
 import { kafkaSink } from '../sim/sinks.js';
-import { configFlags, configHelp, KAFKA_VARS, numberOption, parseCommand, stderrLogger, UsageError, type Command } from './common.js';
+import { configFlags, configHelp, KAFKA_VARS, numberOption, parseCommand, type Command } from './common.js';
+import { UsageError } from '../errors.js';
+import { createLogger } from '../log.js';
 import { preflight } from '../ingest/preflight.js';
 import { createTopics } from '../ingest/topics.js';
 
@@ -38,8 +40,8 @@ export interface SimulateSummary extends ProducerSummary {
 export async function simulate(config: Config, logger: Logger, opts: SimulateOptions, signal?: AbortSignal): Promise<SimulateSummary> {
   const brokers = config.KAFKA_BROKERS;
   if (brokers === undefined) throw new UsageError('simulate needs a broker: set KAFKA_BROKERS or pass --brokers host:port');
-  const topics = { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS };
-  const wanted = [topics.lifecycle, topics.proofs, config.KAFKA_TOPIC_DLQ];
+  const topics = inputTopics(config);
+  const wanted = [...topicList(topics), config.KAFKA_TOPIC_DLQ];
   const check = await preflight({ brokers, clientId: config.KAFKA_CLIENT_ID }, wanted);
   const kafka = createKafka(config, logger);
   const missing = wanted.filter((t) => !check.existingTopics.includes(t));
@@ -161,7 +163,7 @@ Exit codes: 0 done, 1 runtime failure (e.g. broker unreachable), 2 invalid optio
     const config = loadConfig(env);
     if (config.KAFKA_BROKERS === undefined) throw new UsageError('simulate needs a broker: set KAFKA_BROKERS or pass --brokers host:port');
     // logs go to stderr so that stdout carries only the summary
-    const logger = stderrLogger(config.LOG_LEVEL, io.stderr.isTTY === true);
+    const logger = createLogger(config.LOG_LEVEL, { pretty: io.stderr.isTTY === true, destination: 'stderr' });
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
     process.once('SIGINT', onSignal);

@@ -6,7 +6,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { decodeRecord } from '../ingest/decode.js';
-import { parseCommand, UsageError, type Command } from './common.js';
+import { UsageError } from '../errors.js';
+import { parseCommand, type Command } from './common.js';
 
 export interface ValidationReport {
   lines: number;

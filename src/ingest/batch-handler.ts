@@ -12,7 +12,7 @@
  * first record and `onFatal` is told.
  */
 import type { Batch, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { DeadLetterWriteError } from './dlq-writer.js';
+import { DeadLetterWriteError } from '../errors.js';
 import { errorOf } from './kafka-util.js';
 import type { ReplayTracker } from './replay-tracker.js';
 import type { SourceBatch, SourceRecord } from './source.js';

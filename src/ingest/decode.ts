@@ -5,6 +5,7 @@
  * Never throws: a bad record yields `{ ok: false, reason }` naming the wrong field.
  */
 import { z } from 'zod';
+import type { TopicRole } from '../config.js';
 import { intentEventSchema, type IntentEvent } from '../contract/events.js';
 import { headerValue as header, type RecordHeaders } from './headers.js';
 
@@ -22,8 +23,6 @@ export interface RawRecord {
 
 export type DecodeFailure = 'not_json' | 'unknown_type' | 'invalid' | 'wrong_topic';
 
-/** Which input topic a record came from: lifecycle topics carry `intent.*`, proof topics `proof.*`. */
-export type TopicRole = 'lifecycle' | 'proofs';
 const TYPE_PREFIX: Readonly<Record<TopicRole, string>> = { lifecycle: 'intent.', proofs: 'proof.' };
 
 export type Decoded =

@@ -24,6 +24,7 @@
  */
 import kafkajs from 'kafkajs';
 import type { Admin, Message, Producer, RetryOptions } from 'kafkajs';
+import { DeadLetterWriteError, MissingTopicError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { deadLetterHeaders } from './dlq-headers.js';
 import { fitDeadLetter, KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './dlq-size.js';
@@ -32,7 +33,7 @@ import { DLQ_INDEX_TIMEOUT_MS, type DeadLetterIndexLoad, loadDeadLetterIndex } f
 import { DLQ_RETRY, type KafkaClient } from './kafka-client.js';
 import { errorOf, kafkaErrorType } from './kafka-util.js';
 import type { DeadLetterSink, SourceRecord } from './source.js';
-import { MissingTopicError, requireTopics } from './topics.js';
+import { requireTopics } from './topics.js';
 
 const { ConfigResourceTypes } = kafkajs;
 
@@ -61,18 +62,6 @@ export interface DeadLetterOutage {
   readonly since: number;
   /** dead letters refused and waiting to be written */
   readonly pending: number;
-}
-
-/** The DLQ refused a record after retries; `record` is the one that could not be written. */
-export class DeadLetterWriteError extends Error {
-  override readonly name = 'DeadLetterWriteError';
-  constructor(
-    message: string,
-    readonly record: SourceRecord,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 export class KafkaDlq implements DeadLetterSink {

@@ -5,7 +5,7 @@
  * has something to replay and the dashboard something to show at once; then the simulator runs
  * live until `close()`.
  */
-import type { Config } from '../config.js';
+import { type Config, inputTopics, topicList } from '../config.js';
 import type { Logger } from '../log.js';
 import { Producer, type ProducerSummary } from '../sim/producer.js';
 import { Scheduler } from '../sim/scheduler.js';
@@ -35,8 +35,8 @@ export async function openEmbeddedIngestion(
   logger: Logger,
   opts: { readonly simulator?: SimulatorSettings; readonly clock?: () => number } = {},
 ): Promise<EmbeddedIngestion> {
-  const topics = { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS };
-  const log = new EmbeddedLog([topics.lifecycle, topics.proofs]);
+  const topics = inputTopics(config);
+  const log = new EmbeddedLog(topicList(topics));
   const source = new EmbeddedSource(log);
   const dlq = new MemoryDeadLetterSink();
   let producer: Producer | null = null;

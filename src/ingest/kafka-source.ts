@@ -27,7 +27,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RetryOptions } from 'kafkajs';
-import type { Config } from '../config.js';
+import { type Config, inputTopics, topicList } from '../config.js';
 import type { Logger } from '../log.js';
 import { BatchHandler } from './batch-handler.js';
 import { BrokerWatchdog } from './broker-watchdog.js';
@@ -115,7 +115,7 @@ export function kafkaSourceOptionsFromConfig(
   return {
     kafka,
     probeKafka: createKafka(config, logger, { retry: { retries: 0 }, connectionTimeout: 1000 }),
-    topics: [config.KAFKA_TOPIC_LIFECYCLE, config.KAFKA_TOPIC_PROOFS],
+    topics: topicList(inputTopics(config)),
     groupId: config.KAFKA_GROUP_ID ?? defaultGroupId(),
     renewGroupOnRestart: config.KAFKA_GROUP_ID === undefined,
     logger,

@@ -3,12 +3,9 @@
  * unreachable broker gives one clear line within seconds instead of a stack trace or a retry storm.
  */
 import kafkajs from 'kafkajs';
+import { BrokerUnreachableError } from '../errors.js';
 
 const { Kafka, logLevel } = kafkajs;
-
-export class BrokerUnreachableError extends Error {
-  override readonly name = 'BrokerUnreachableError';
-}
 
 export interface PreflightOptions {
   readonly brokers: readonly string[];

@@ -13,21 +13,8 @@
  * ListOffsets on each topic succeeds, retrying retriable errors until a deadline.
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
+import { MissingTopicError } from '../errors.js';
 import { isRetriable } from './kafka-util.js';
-
-export class MissingTopicError extends Error {
-  override readonly name = 'MissingTopicError';
-  constructor(
-    readonly topics: readonly string[],
-    brokers: string,
-  ) {
-    super(
-      `Kafka topic${topics.length > 1 ? 's' : ''} ${topics.map((t) => `"${t}"`).join(', ')} ` +
-        `${topics.length > 1 ? 'do' : 'does'} not exist on ${brokers}. The service never creates topics: ` +
-        'create them (see docs/ingestion.md) or fix KAFKA_TOPIC_LIFECYCLE / KAFKA_TOPIC_PROOFS / KAFKA_TOPIC_DLQ',
-    );
-  }
-}
 
 /** Throws MissingTopicError naming every topic of `names` the cluster does not have. */
 export async function requireTopics(admin: Admin, names: readonly string[], brokers: string): Promise<void> {

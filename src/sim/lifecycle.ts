@@ -8,14 +8,13 @@
  * Pure and deterministic: the PRNG and the start time are inputs, so the same seed gives the same
  * history. Used by the embedded source's simulator, the `simulate` command and benchmarks.
  */
+import type { TopicRole } from '../config.js';
 import type { IntentEventInput } from '../contract/events.js';
 import { between, hex, intBetween, pick, uuid, weighted, type Rng } from './prng.js';
 
-export type SimTopic = 'lifecycle' | 'proofs';
-
 /** One generated event with the time it happens (epoch ms, equal to its `occurredAt`). */
 export interface SimEvent {
-  readonly topic: SimTopic;
+  readonly topic: TopicRole;
   readonly at: number;
   readonly event: IntentEventInput;
 }
@@ -83,7 +82,7 @@ export function generateLifecycle(rng: Rng, startMs: number, opts: LifecycleOpti
   const proof = (type: string, data?: Record<string, unknown>): void => {
     push('proofs', type, data);
   };
-  function push(topic: SimTopic, type: string, data: Record<string, unknown> | undefined): void {
+  function push(topic: TopicRole, type: string, data: Record<string, unknown> | undefined): void {
     const event = { eventId: uuid(rng), type, intentId, occurredAt: at(t), ...(data ? { data } : {}) } as IntentEventInput;
     events.push({ topic, at: t, event });
   }

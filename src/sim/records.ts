@@ -2,11 +2,12 @@
  * Simulated events → records as a producer writes them: JSON value, keyed by intentId, on the
  * lifecycle or proof topic. Also the deliberately bad records `--malformed` mixes in.
  */
-import type { SimEvent, SimTopic } from './lifecycle.js';
+import type { TopicRole } from '../config.js';
+import type { SimEvent } from './lifecycle.js';
 import { hex, pick, uuid, type Rng } from './prng.js';
 
 export interface SimRecord {
-  readonly topic: SimTopic;
+  readonly topic: TopicRole;
   readonly key: string;
   readonly value: string;
 }
@@ -25,7 +26,7 @@ export function malformedRecord(rng: Rng, now: number): { kind: MalformedKind; r
   const occurredAt = new Date(now).toISOString();
   const base = { eventId: uuid(rng), intentId, occurredAt };
   let value: string;
-  let topic: SimTopic = 'lifecycle';
+  let topic: TopicRole = 'lifecycle';
   switch (kind) {
     case 'not_json':
       value = JSON.stringify({ ...base, type: 'intent.matched', data: { solver: 'x' } }).slice(0, 40);

@@ -2,33 +2,15 @@
  * Where the simulator writes: the embedded in-process log, or Kafka (kafkajs producer).
  */
 import type { Producer as KafkaProducer } from 'kafkajs';
+import type { InputTopics } from '../config.js';
 import type { EmbeddedLog } from '../ingest/embedded-log.js';
-import type { SimTopic } from './lifecycle.js';
 import type { RecordSink } from './producer.js';
 import type { SimRecord } from './records.js';
 
-export interface TopicNames {
-  readonly lifecycle: string;
-  readonly proofs: string;
-}
-
-export function topicName(topics: TopicNames, t: SimTopic): string {
-  switch (t) {
-    case 'lifecycle':
-      return topics.lifecycle;
-    case 'proofs':
-      return topics.proofs;
-    default: {
-      const never: never = t;
-      throw new Error(`unknown topic ${String(never)}`);
-    }
-  }
-}
-
-export function embeddedSink(log: EmbeddedLog, topics: TopicNames): RecordSink {
+export function embeddedSink(log: EmbeddedLog, topics: InputTopics): RecordSink {
   return {
     send: async (records) => {
-      for (const r of records) log.append(topicName(topics, r.topic), { key: r.key, value: r.value });
+      for (const r of records) log.append(topics[r.topic], { key: r.key, value: r.value });
     },
   };
 }
@@ -37,12 +19,12 @@ export function embeddedSink(log: EmbeddedLog, topics: TopicNames): RecordSink {
  * Sends each batch as one `sendBatch` (acks=all), grouped per topic; records keep their order
  * within a topic, so the per-intent order of each topic is the publication order.
  */
-export function kafkaSink(producer: KafkaProducer, topics: TopicNames): RecordSink {
+export function kafkaSink(producer: KafkaProducer, topics: InputTopics): RecordSink {
   return {
     send: async (records: readonly SimRecord[]) => {
       const byTopic = new Map<string, { key: string; value: string }[]>();
       for (const r of records) {
-        const name = topicName(topics, r.topic);
+        const name = topics[r.topic];
         let list = byTopic.get(name);
         if (list === undefined) byTopic.set(name, (list = []));
         list.push({ key: r.key, value: r.value });

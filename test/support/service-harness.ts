@@ -16,7 +16,7 @@
  */
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import type { IHeaders, Kafka, Message, RetryOptions } from 'kafkajs';
-import { loadConfig, type Config } from '../../src/config.js';
+import { type Config, inputTopics, loadConfig } from '../../src/config.js';
 import type { IntentEventInput } from '../../src/contract/events.js';
 import type { Ack, ClientToServerEvents, FormattedIntent, ServerToClientEvents } from '../../src/contract/socket.js';
 import type { Emission } from '../../src/fanout/emissions.js';
@@ -218,7 +218,7 @@ export async function startKafkaPipeline(topics: TestTopics, opts: PipelineOptio
     store: new ProjectionStore(),
     sink: recorder,
     dlq: ingestion.dlq,
-    topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
+    topics: inputTopics(config),
   });
   const connection: boolean[] = [];
   let fatal: Error | null = null;
