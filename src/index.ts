@@ -67,8 +67,9 @@ export {
 } from './errors.js';
 export type { Config, ConfigInput } from './config.js';
 
-export { FRONTEND_STATUSES, HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES, frontendStatus } from './reduce/status.js';
-export type { FrontendStatus, HtlcState, InternalStatus, ProofStatus } from './reduce/status.js';
+export { FRONTEND_STATUSES, HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES } from './contract/status.js';
+export type { FrontendStatus, HtlcState, InternalStatus, ProofStatus } from './contract/status.js';
+export { frontendStatus } from './reduce/status.js';
 export type { IntentState, Projection, TxHashes } from './reduce/projection.js';
 export type { Diff, CreatedDiff, UpdatedDiff, RemovedDiff, Change } from './reduce/diff.js';
 export type { MempoolStats } from './reduce/stats.js';

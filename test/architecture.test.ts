@@ -50,6 +50,16 @@ describe('the pure core', () => {
     });
   }
 
+  it('src/contract, the contract published to frontends, imports nothing else of ours', () => {
+    const bad = files('contract').flatMap(({ file, text }) =>
+      imports(text)
+        .filter((m) => m.startsWith('../') || m.startsWith('node:'))
+        .map((m) => `${file} imports ${m}`),
+    );
+    expect(bad).toEqual([]);
+    expect(files('contract').length).toBeGreaterThan(0);
+  });
+
   it('the reducer imports from the contract only types', () => {
     const bad = files('reduce').flatMap(({ file, text }) =>
       [...text.matchAll(/^import\s+(type\s+)?[^;]*?from\s+'\.\.\/contract\/[^']+'/gm)].filter((m) => m[1] === undefined).map(() => file),

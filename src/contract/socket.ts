@@ -4,7 +4,7 @@
  * The zod schemas describe every server payload; `npm run schemas` writes them to `schemas/`.
  */
 import { z } from 'zod';
-import { FRONTEND_STATUSES, HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES } from '../reduce/status.js';
+import { FRONTEND_STATUSES, HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES } from './status.js';
 
 const isoOrNull = z.string().nullable().describe('ISO-8601 instant or null');
 const timestamp = z.number().int().describe('emission time, epoch milliseconds');
