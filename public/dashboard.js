@@ -116,7 +116,7 @@
     if (!row) return;
     if (p.timestamp >= (row.data.timestamp || 0)) {
       row.data.proofStatus = p.proofStatus;
-      // the normalized status of a SUBMITTED intent follows its proof (contract.md section 3)
+      // the normalized status of a SUBMITTED intent follows its proof (docs/contract.md § Status model)
       if (row.data.status === 'proofs_pending' && p.proofStatus === 'verified') {
         row.data.status = 'proofs_verified';
         pushTransition(row, 'proofs_verified');

@@ -1,5 +1,5 @@
 /**
- * Configuration (contract.md section 7): parsed once at start from the environment (CLI flags
+ * Configuration (docs/contract.md § Configuration): parsed once at start from the environment (CLI flags
  * override it), validated by one zod schema, frozen. An invalid setting throws `ConfigError`
  * whose message is one line naming the variable and what to fix.
  */

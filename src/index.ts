@@ -1,7 +1,7 @@
 /**
  * Public exports of the package `intent-projector`.
  *
- * - The Socket.IO contract (contract.md section 4): event maps, payload types and zod schemas,
+ * - The Socket.IO contract (docs/contract.md § Socket.IO): event maps, payload types and zod schemas,
  *   error codes, room names. Frontends can `import type { ServerToClientEvents } from 'intent-projector'`.
  * - The input contract (section 2): event schemas and types.
  * - The building blocks: config, the pure reducer and fan-out, the pipeline, the transport and

@@ -53,7 +53,7 @@ export function buildSchemas(): Record<string, JsonSchema> {
     intentEventSchema,
     'event.json',
     'Intent event (canonical envelope)',
-    'A Kafka record value on intents.lifecycle or intents.proofs, discriminated on `type` (contract.md section 2).',
+    'A Kafka record value on intents.lifecycle or intents.proofs, discriminated on `type` (docs/contract.md § Input).',
   );
   for (const type of EVENT_TYPES) {
     const file = eventSchemaFile(type);

@@ -14,7 +14,7 @@ const fails = (env: Record<string, string>): string => {
 };
 
 describe('configuration', () => {
-  it('has the defaults of contract.md section 7, frozen', () => {
+  it('has the defaults of the README configuration table, frozen', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       KAFKA_TOPIC_LIFECYCLE: 'intents.lifecycle',

@@ -187,7 +187,8 @@ function formatSummary(s: ReplaySummary): string {
   const i = s.intents;
   return [
     `replayed ${s.topics.join(', ')}: ${s.recordsRead} records in ${s.seconds.toFixed(2)}s (${s.recordsPerSecond} records/s)`,
-    `intents: ${i.total} (submitted ${i.submitted}, matched ${i.matched}, executing ${i.executing}, completed ${i.completed}, failed ${i.failed}, cancelled ${i.cancelled})`,
+    `intents: ${i.total} (submitted ${i.submitted}, matched ${i.matched}, executing ${i.executing}, ` +
+      `completed ${i.completed}, failed ${i.failed}, cancelled ${i.cancelled})`,
     `events applied: ${s.eventsApplied} (${s.eventsPerSecond} events/s), dead letters: ${s.deadLetters}`,
     '',
   ].join('\n');

@@ -1,5 +1,5 @@
 /**
- * The input contract (contract.md section 2): the envelope and every lifecycle and proof event.
+ * The input contract (docs/contract.md § Input): the envelope and every lifecycle and proof event.
  *
  * These zod schemas are the one place where untyped input becomes typed. `src/ingest/decode.ts`
  * runs them on Kafka records; `npm run schemas` turns them into `schemas/*.json`.

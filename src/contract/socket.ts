@@ -1,5 +1,5 @@
 /**
- * The Socket.IO contract (contract.md section 4; ../reference/websocket-events.txt), one module for
+ * The Socket.IO contract (docs/contract.md § Socket.IO), one module for
  * the server and for frontends: `import type { ServerToClientEvents } from 'intent-projector/contract'`.
  * The zod schemas describe every server payload; `npm run schemas` writes them to `schemas/`.
  */

@@ -1,5 +1,5 @@
 /**
- * Diff → emissions: which event goes to which room with which payload (contract.md section 4).
+ * Diff → emissions: which event goes to which room with which payload (docs/contract.md § Socket.IO).
  * Pure: reads only the diff (never compares states) and takes the emission time as a parameter.
  * The transport delivers each emission with one broadcast, so a payload is serialised once per
  * room, not once per socket.

@@ -1,4 +1,4 @@
-/** Projection → the payloads of contract.md section 4. Pure; `timestamp` is passed in. */
+/** Projection → the payloads of docs/contract.md § Socket.IO. Pure; `timestamp` is passed in. */
 import type { FormattedIntent, ProofPayload, SettlementProofPayload } from '../contract/socket.js';
 import type { Change } from '../reduce/diff.js';
 import type { Projection, SettlementProof } from '../reduce/projection.js';

@@ -1,5 +1,5 @@
 /**
- * Record → typed event: the one place untyped input becomes typed (contract.md section 2.1).
+ * Record → typed event: the one place untyped input becomes typed (docs/contract.md § Input).
  * Accepts the canonical JSON envelope, CloudEvents 1.0 structured mode (value has `specversion`)
  * and CloudEvents binary mode (`ce_*` headers, value = data). All three give the same event.
  * Never throws: a bad record yields `{ ok: false, reason }` naming the wrong field.

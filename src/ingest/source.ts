@@ -69,7 +69,7 @@ export interface EventSource {
   problem?(): string | null;
 }
 
-/** Where undecodable records go (contract.md section 5). */
+/** Where undecodable records go (docs/contract.md § Input, dead letters). */
 export interface DeadLetterSink {
   /** Resolves once the record is durably written; rejects (after retries) if it cannot be. */
   write(record: SourceRecord, reason: string): Promise<void>;

@@ -8,7 +8,7 @@
  * The record is updated in place (no copy per event): the diff says what changed (a bit per
  * field) and gives the projection as it is after the event, which fan-out reads right away.
  *
- * Rules (contract.md section 3), each dimension on its own:
+ * Rules (docs/contract.md § Folding rules), each dimension on its own:
  * - internal status, proof status and htlcState only move up their rank (status.ts `relate`);
  * - an event of the same rank sets its fields, a stale one (lower rank, or the dimension is final)
  *   only fills in fields that are still unset;

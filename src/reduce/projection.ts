@@ -1,5 +1,5 @@
 /**
- * The projection of one intent (contract.md section 3) as the world outside the fold sees it:
+ * The projection of one intent (docs/contract.md § Status model) as the world outside the fold sees it:
  * an immutable view of the intent's record (record.ts `viewOf`), made on demand by the store
  * (`get`, `projections`) and by diffs. Times are epoch milliseconds (formatted as ISO-8601 only
  * when emitted).

@@ -1,5 +1,5 @@
 /**
- * The status model of contract.md section 3: the three ranked dimensions of an intent and the
+ * The status model of docs/contract.md § Status model: the three ranked dimensions of an intent and the
  * normalised frontend status derived from them.
  */
 

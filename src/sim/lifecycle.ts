@@ -1,5 +1,5 @@
 /**
- * The lifecycle generator: one intent's realistic history in wire form (contract.md section 2),
+ * The lifecycle generator: one intent's realistic history in wire form (docs/contract.md § Input),
  * following the protocol's flow: submitted → proof requested/generating/generated/verified (proof
  * topic) → matched → source_lock_requested → source_locked → destination_locked →
  * destination_withdrawn → completed, with a share of failures, cancellations, refunds (failed +

@@ -1,5 +1,5 @@
 /**
- * HTTP on the Socket.IO port (contract.md section 6) as a fastify app on the transport's own
+ * HTTP on the Socket.IO port (docs/contract.md § HTTP) as a fastify app on the transport's own
  * node:http server (`serverFactory`; Socket.IO attaches to the same server and answers
  * `/socket.io/` before fastify sees it):
  *

@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics (contract.md section 6), one registry per service instance so several
+ * Prometheus metrics (docs/contract.md § HTTP), one registry per service instance so several
  * instances can live in one process (tests). Names are documented in docs/socket-io.md.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';

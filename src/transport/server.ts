@@ -1,7 +1,7 @@
 /**
  * The transport: one node:http server carrying Socket.IO (path `/socket.io`, websocket and
  * polling) and the HTTP routes (a fastify app on that server, http-app.ts), on config HOST/PORT
- * (contract.md sections 4 and 6).
+ * (docs/contract.md § Socket.IO and § HTTP).
  *
  * - `deliver(emissions)`: one room broadcast per emission, `io.to(rooms).emit(event, payload)`.
  *   Socket.IO's adapter encodes the packet once per broadcast and writes the same bytes to

@@ -1,5 +1,5 @@
 /**
- * The five client events of contract.md section 4, per socket:
+ * The five client events of docs/contract.md § Socket.IO, per socket:
  * `subscribe:intent`, `unsubscribe:intent`, `subscribe:all`, `unsubscribe:all`, `ping`.
  *
  * - The rate limit is applied before these handlers, to the connection's raw messages

@@ -1,6 +1,6 @@
 /**
  * Where the static files come from (served by @fastify/static, http-app.ts): the dashboard in the
- * package's `public/` directory (contract.md section 6, `GET /`), and browser builds of our npm
+ * package's `public/` directory (docs/contract.md § HTTP, `GET /`), and browser builds of our npm
  * dependencies.
  */
 import path from 'node:path';

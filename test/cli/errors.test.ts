@@ -9,6 +9,14 @@ import { runCli as runInProcess } from '../../src/cli.js';
 import type { CommandIO } from '../../src/commands/common.js';
 import { lines, runCli } from './run-cli.js';
 
+/**
+ * "Within seconds" is the broker check's own bound (src/ingest/preflight.ts, 8 s), not the time
+ * node and tsx take to start on a loaded machine: the CLI's time is measured beyond that of
+ * `<command> --help`, which starts the same module graph and exits. Retrying the broker instead
+ * (kafkajs's defaults) would take far longer.
+ */
+const PREFLIGHT_BOUND_MS = 8000;
+
 function capture(): { io: CommandIO; stdout(): string; stderr(): string } {
   let out = '';
   let err = '';
@@ -36,18 +44,20 @@ describe('CLI errors', () => {
   });
 
   it('an unreachable broker gives one clear line within seconds (exit 1)', async () => {
-    const r = await runCli(['serve'], { KAFKA_BROKERS: '127.0.0.1:1', PORT: '0' }, { timeoutMs: 20_000 });
+    const startup = await runCli(['serve', '--help']);
+    const r = await runCli(['serve'], { KAFKA_BROKERS: '127.0.0.1:1', PORT: '0' }, { timeoutMs: 40_000 });
     expect(r.code).toBe(1);
     expect(lines(r.stderr)).toEqual(['error: cannot reach Kafka at 127.0.0.1:1 (KAFKA_BROKERS): connection refused']);
-    expect(r.ms).toBeLessThan(10_000);
+    expect(r.ms - startup.ms).toBeLessThan(PREFLIGHT_BOUND_MS);
   });
 
-  it('replay and simulate report an unreachable broker the same way', async () => {
+  it('replay and simulate report an unreachable broker the same way', { timeout: 120_000 }, async () => {
     for (const cmd of ['replay', 'simulate']) {
-      const r = await runCli([cmd, '--brokers', '127.0.0.1:1'], {}, { timeoutMs: 20_000 });
+      const startup = await runCli([cmd, '--help']);
+      const r = await runCli([cmd, '--brokers', '127.0.0.1:1'], {}, { timeoutMs: 40_000 });
       expect(r.code, cmd).toBe(1);
       expect(lines(r.stderr), cmd).toEqual(['error: cannot reach Kafka at 127.0.0.1:1 (KAFKA_BROKERS): connection refused']);
-      expect(r.ms, cmd).toBeLessThan(10_000);
+      expect(r.ms - startup.ms, cmd).toBeLessThan(PREFLIGHT_BOUND_MS);
     }
   });
 

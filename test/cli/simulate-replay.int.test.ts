@@ -98,7 +98,8 @@ describe('simulate → serve → replay', () => {
     const text = await runCli(['replay'], env, { timeoutMs: 60_000 });
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(
-      `intents: ${live['total']} (submitted ${live['submitted']}, matched ${live['matched']}, executing ${live['executing']}, completed ${live['completed']}, failed ${live['failed']}, cancelled ${live['cancelled']})`,
+      `intents: ${live['total']} (submitted ${live['submitted']}, matched ${live['matched']}, executing ${live['executing']}, ` +
+        `completed ${live['completed']}, failed ${live['failed']}, cancelled ${live['cancelled']})`,
     );
     expect(text.stdout).toContain(`dead letters: ${produced.malformed}`);
   });

@@ -1,6 +1,6 @@
 /**
  * emissionsFor(diff, timestamp): which event goes to which room with which payload, for every
- * kind of change (contract.md section 4). Diffs come from the real reducer (ProjectionStore).
+ * kind of change (docs/contract.md § Socket.IO). Diffs come from the real reducer (ProjectionStore).
  */
 import { describe, expect, it } from 'vitest';
 import { intentEventSchema, type IntentEventInput } from '../../src/contract/events.js';

@@ -1,5 +1,5 @@
 /**
- * Poison records (contract.md section 5): they land in the DLQ topic with their original key,
+ * Poison records (docs/contract.md § Input, dead letters): they land in the DLQ topic with their original key,
  * value and headers plus the `dlq.*` headers, and the records after them are still applied.
  * When the DLQ cannot be written: test/ingest/dlq-outage.int.test.ts.
  * One dead letter per poison record: a restart or another node (both replay the input from the

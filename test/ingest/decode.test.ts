@@ -1,5 +1,5 @@
 /**
- * Kafka record → typed event (contract.md section 2.1): the canonical envelope, CloudEvents 1.0
+ * Kafka record → typed event (docs/contract.md § Input): the canonical envelope, CloudEvents 1.0
  * structured mode and binary mode give the same event; a bad record gives a reason that names
  * the wrong field, in the vocabulary of the form it came in.
  */

@@ -1,5 +1,5 @@
 /**
- * Start-up replay and the switch to live (contract.md section 5), ingestion level: KafkaSource +
+ * Start-up replay and the switch to live (docs/contract.md § Replay and readiness), ingestion level: KafkaSource +
  * KafkaDlq + Pipeline on the real broker, emissions recorded (no transport).
  */
 import { afterEach, describe, expect, it } from 'vitest';

@@ -138,7 +138,7 @@ describe('service instances on Kafka', () => {
       }
     }
     // (the intermediate statuses may differ between nodes: each interleaves the two topics its own
-    // way; the final projections may not, contract.md section 3)
+    // way; the final projections may not, docs/contract.md § Folding rules)
 
     // and over HTTP
     const sample = live.intentIds.find((id) => a.service.pipeline.store.get(id) !== undefined)!;

@@ -1,5 +1,5 @@
 /**
- * The folding rules of contract.md section 3, one given/when/then specification per rule:
+ * The folding rules of docs/contract.md § Folding rules, one given/when/then specification per rule:
  * every event type, every row of the normalisation table, stale / same-rank / post-final events,
  * duplicates, events before `intent.submitted`, removal and no zombies, createdAt / updatedAt /
  * version, and the diff each change produces (and the Socket.IO events that diff makes).
@@ -362,7 +362,7 @@ describe('every event type', () => {
   });
 });
 
-describe('the normalisation table (contract.md section 3)', () => {
+describe('the normalisation table (docs/contract.md § Status model)', () => {
   const rows: [string, IntentEvent[], FrontendStatus][] = [
     ['SUBMITTED, proof pending', [submitted(1)], 'proofs_pending'],
     ['SUBMITTED, proof generating', [submitted(1), proofGenerating(2)], 'proofs_pending'],

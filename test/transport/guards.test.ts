@@ -1,5 +1,5 @@
 /**
- * Every error code of contract.md section 4 over websocket and polling: the `error` event
+ * Every error code of docs/contract.md § Socket.IO over websocket and polling: the `error` event
  * `{event, code, message}`, the `{ok:false, code, message}` ack, nothing changed by the refused
  * event, and the socket (and every other socket) working normally afterwards.
  */

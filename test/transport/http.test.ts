@@ -1,5 +1,5 @@
 /**
- * HTTP on the Socket.IO port (contract.md section 6): health, readiness, metrics, intents,
+ * HTTP on the Socket.IO port (docs/contract.md § HTTP): health, readiness, metrics, intents,
  * stats, static files, and Socket.IO's own paths (client bundle, handshake) on the same server.
  */
 import { request } from 'node:http';

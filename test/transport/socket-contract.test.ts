@@ -1,5 +1,5 @@
 /**
- * Every row of contract.md section 4's server → client table, over the real socket.io-client on
+ * Every row of the server → client table of docs/contract.md § Socket.IO, over the real socket.io-client on
  * websocket and on polling: who receives what, when, with exactly which payload. Every payload a
  * client receives is also validated against the zod schema of src/contract/socket.ts.
  */
