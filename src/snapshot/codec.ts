@@ -18,7 +18,7 @@
  */
 import type { IntentState, Projection, SettlementProof, TxHashes, TxHashKey } from '../reduce/projection.js';
 import { EMPTY_TX_HASHES } from '../reduce/projection.js';
-import { HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES } from '../reduce/status.js';
+import { HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES } from '../contract/status.js';
 import type { StoreImage, TombstoneEntry } from '../reduce/store.js';
 
 const MAGIC = 0x49505331; // "IPS1"
