@@ -5,6 +5,7 @@
  * resolved; a rejected `onBatch` stops the source and is reported to `onFatal`.
  */
 import type { EmbeddedLog } from './embedded-log.js';
+import { errorOf } from './kafka-util.js';
 import { ReplayTracker } from './replay-tracker.js';
 import type { EventSource, ReplayProgress, SourceHandlers } from './source.js';
 
@@ -89,7 +90,7 @@ export class EmbeddedSource implements EventSource {
       }
     } catch (err) {
       this.running = false;
-      handlers.onFatal?.(err instanceof Error ? err : new Error(String(err)));
+      handlers.onFatal?.(errorOf(err));
     }
   }
 }

@@ -3,11 +3,15 @@
  * thrown value into an Error, and how to recognise a kafkajs error by its protocol type.
  */
 
-/** `p`, or a rejection `<what> did not finish within <ms>ms` if it takes longer. The timer never holds the process. */
+/**
+ * `p`, or a rejection `<what> did not finish within <ms>ms` (code `ETIMEDOUT`) if it takes longer.
+ * The timer never holds the process.
+ */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms}ms`)), Math.max(0, ms));
+    const fail = (): void => reject(Object.assign(new Error(`${what} did not finish within ${ms}ms`), { code: 'ETIMEDOUT' }));
+    timer = setTimeout(fail, Math.max(0, ms));
     timer.unref();
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));

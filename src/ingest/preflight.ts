@@ -4,6 +4,7 @@
  */
 import kafkajs from 'kafkajs';
 import { BrokerUnreachableError } from '../errors.js';
+import { withTimeout } from './kafka-util.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -35,24 +36,20 @@ export async function preflight(opts: PreflightOptions, topics: readonly string[
     requestTimeout: 5000,
     retry: { retries: 1, initialRetryTime: 300, maxRetryTime: 1000 },
   }).admin();
-  const timeoutMs = opts.timeoutMs ?? 8000;
-  let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([
+    return await withTimeout(
       (async () => {
         await admin.connect();
         const cluster = await admin.describeCluster();
         const existing = new Set(await admin.listTopics());
         return { brokers: cluster.brokers.length, existingTopics: topics.filter((t) => existing.has(t)) };
       })(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
-      }),
-    ]);
+      opts.timeoutMs ?? 8000,
+      'the broker check',
+    );
   } catch (err) {
     throw new BrokerUnreachableError(`cannot reach Kafka at ${where} (KAFKA_BROKERS): ${describe(err)}`);
   } finally {
-    clearTimeout(timer);
     void admin.disconnect().catch(() => undefined);
   }
 }

@@ -112,11 +112,6 @@ export class SocketHandlers {
     }
   }
 
-  /** Sockets currently connected through these handlers. */
-  get connected(): number {
-    return this.sockets.size;
-  }
-
   close(): void {
     for (const state of this.sockets.values()) state.queued.length = 0;
     this.sockets.clear();
