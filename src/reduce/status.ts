@@ -6,6 +6,8 @@
 import type { FrontendStatus, HtlcState, InternalStatus, ProofStatus } from '../contract/status.js';
 
 export type { FrontendStatus, HtlcState, InternalStatus, ProofStatus } from '../contract/status.js';
+// the values too: the reducer packs the dimensions as indexes into them (record.ts)
+export { FRONTEND_STATUSES, HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES } from '../contract/status.js';
 
 /** Ranks: equal numbers are the same rank (the final tier of each dimension). */
 const STATUS_RANK: Readonly<Record<InternalStatus, number>> = {

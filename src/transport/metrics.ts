@@ -130,7 +130,9 @@ export class Metrics {
   });
   readonly withheldEmissions = new Counter({
     name: 'intent_projector_slow_consumer_withheld_total',
-    help: 'Emissions not written to a socket at MAX_SOCKET_BUFFER_BYTES, by outcome (conflated: an intent:status kept for later; lost: the socket will be disconnected)',
+    help:
+      'Emissions not written to a socket at MAX_SOCKET_BUFFER_BYTES, by outcome ' +
+      '(conflated: an intent:status kept for later; lost: the socket will be disconnected)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

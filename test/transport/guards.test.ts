@@ -160,7 +160,7 @@ describe.each(TRANSPORTS)('client errors over %s', (transport) => {
     expect(anonRec.names().filter((n) => n !== 'pong')).toEqual(['intent:not_found', 'intent:status']);
   });
 
-  it('RATE_LIMITED: events over RATE_LIMIT_PER_SECOND (burst 2x) are dropped unread and unanswered, other sockets are unaffected, and the socket recovers', async () => {
+  it('RATE_LIMITED: events over RATE_LIMIT_PER_SECOND (burst 2x) are dropped unread and unanswered, others unaffected, and the socket recovers', async () => {
     h = await startHarness({ live: true, env: { RATE_LIMIT_PER_SECOND: '5' } });
     const c = await h.connect(transport);
     const other = await h.connect(transport);

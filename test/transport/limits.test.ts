@@ -30,7 +30,7 @@ function refusal(body: string) {
 }
 
 describe('connection caps', () => {
-  it('refuses a handshake over MAX_CONNECTIONS_PER_IP with 429 TOO_MANY_CONNECTIONS, on polling and websocket; X-Forwarded-For is ignored without TRUST_PROXY', async () => {
+  it('over MAX_CONNECTIONS_PER_IP a handshake gets 429 TOO_MANY_CONNECTIONS (polling, websocket); X-Forwarded-For needs TRUST_PROXY', async () => {
     h = await startHarness({ live: true, env: { MAX_CONNECTIONS_PER_IP: '2' } });
     expect((await pollingHandshake(h.port)).status).toBe(200);
     expect((await pollingHandshake(h.port, { 'x-forwarded-for': '203.0.113.1' })).status).toBe(200);
