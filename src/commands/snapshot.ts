@@ -3,19 +3,20 @@
  * newest usable snapshot and what follows it, or everything with --from-scratch), write it as a
  * new snapshot, and exit. `snapshot --list` shows what the snapshot topic holds.
  */
-import { loadConfig, type Config } from '../config.js';
+import { type Config, inputTopics, loadConfig } from '../config.js';
 import { createKafka } from '../ingest/kafka-client.js';
 import { brokersOf } from '../ingest/kafka-ingestion.js';
 import { KafkaSource, kafkaSourceOptionsFromConfig } from '../ingest/kafka-source.js';
 import { preflight } from '../ingest/preflight.js';
-import type { Logger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { REDUCER_VERSION } from '../reduce/version.js';
 import { encodeImage } from '../snapshot/codec.js';
 import type { PartitionPosition } from '../snapshot/envelope.js';
 import { scanSnapshots } from '../snapshot/loader.js';
 import { planRestore } from '../snapshot/restore.js';
 import { SnapshotWriter } from '../snapshot/writer.js';
-import { configFlags, configHelp, KAFKA_VARS, parseCommand, stderrLogger, UsageError, type Command } from './common.js';
+import { UsageError } from '../errors.js';
+import { configFlags, configHelp, KAFKA_VARS, parseCommand, type Command } from './common.js';
 import { replaySource } from './replay.js';
 
 const FLAGS = configFlags([...KAFKA_VARS, 'KAFKA_TOPIC_SNAPSHOTS', 'TOMBSTONE_RETENTION_MS']);
@@ -73,7 +74,7 @@ export async function writeSnapshot(config: Config, logger: Logger, fromScratch:
   const plan = await planRestore({ kafka, config, logger, fromScratch });
   const source = new KafkaSource({ ...kafkaSourceOptionsFromConfig(config, kafka, logger), resumeAt: plan.resumeAt });
   const replayed = await replaySource(source, {}, Date.now, {
-    topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
+    topics: inputTopics(config),
     store: plan.store,
   });
   // the source has stopped: its positions are the next offsets after everything folded
@@ -84,7 +85,7 @@ export async function writeSnapshot(config: Config, logger: Logger, fromScratch:
     const written = await writer.write(
       {
         reducer: REDUCER_VERSION,
-        topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
+        topics: inputTopics(config),
         positions,
         intents: store.size,
         tombstones: store.tombstones,
@@ -140,7 +141,10 @@ Exit codes: 0 done, 1 runtime failure (e.g. broker unreachable, topic missing), 
     }
     const config = loadConfig(env);
     if (config.KAFKA_BROKERS === undefined) throw new UsageError('snapshot needs a broker: set KAFKA_BROKERS or pass --brokers host:port');
-    const logger = stderrLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, io.stderr.isTTY === true);
+    const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, {
+      pretty: io.stderr.isTTY === true,
+      destination: 'stderr',
+    });
     if (values['list']) {
       const list = await listSnapshots(config, logger);
       if (values['json']) for (const s of list) io.stdout.write(`${JSON.stringify(s)}\n`);

@@ -5,7 +5,7 @@
  * topic it warns once, naming it, and plans a full replay. A snapshot topic that cannot be read
  * (broker error, timeout) is also a full replay, with the error logged: a snapshot only saves time.
  */
-import type { Config } from '../config.js';
+import { type Config, inputTopics } from '../config.js';
 import { fetchPartitionRanges, type PartitionRange } from '../ingest/end-offsets.js';
 import { requireTopics } from '../ingest/topics.js';
 import type { KafkaClient } from '../ingest/kafka-client.js';
@@ -79,7 +79,7 @@ export async function planRestore(opts: RestoreOptions): Promise<RestorePlan> {
   const { kafka, config, logger } = opts;
   const clock = opts.clock ?? Date.now;
   const began = clock();
-  const topics = { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS };
+  const topics = inputTopics(config);
   const storeOptions = { tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS, maxClockSkewMs: config.MAX_CLOCK_SKEW_MS };
   const admin = kafka.admin();
   await admin.connect();

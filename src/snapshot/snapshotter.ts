@@ -7,7 +7,7 @@
  * The cut (cut.ts) and the encoding are synchronous, between two batches; compression and
  * production run after, while the pipeline goes on.
  */
-import type { Config } from '../config.js';
+import { type Config, inputTopics } from '../config.js';
 import type { KafkaClient } from '../ingest/kafka-client.js';
 import type { Logger } from '../log.js';
 import type { ProjectionStore } from '../reduce/store.js';
@@ -144,7 +144,7 @@ export function startFleetSnapshotter(opts: FleetSnapshotterOptions): Snapshotte
     cut: opts.cut,
     writer: new SnapshotWriter({ kafka, topic, logger }),
     election,
-    topics: { lifecycle: config.KAFKA_TOPIC_LIFECYCLE, proofs: config.KAFKA_TOPIC_PROOFS },
+    topics: inputTopics(config),
     intervalMs: config.SNAPSHOT_INTERVAL_MS,
     logger,
     ...(metrics !== undefined ? { metrics } : {}),
