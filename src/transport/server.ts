@@ -14,6 +14,7 @@ import type { Socket as NetSocket } from 'node:net';
 import { Server } from 'socket.io';
 import { ALL_INTENTS_ROOM, type ClientToServerEvents, type ServerToClientEvents } from '../contract/socket.js';
 import type { Emission } from '../fanout/emissions.js';
+import { coalesceWrites } from './coalesce-writes.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { onHttpTimeout } from './http-timeouts.js';
 import { createHttpApp } from './http-app.js';
@@ -122,6 +123,7 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
   guardFloods(io, config, metrics);
   io.on('connection', (socket) => {
     slow.track(socket);
+    coalesceWrites(socket.conn as unknown as Parameters<typeof coalesceWrites>[0]);
     handlers.attach(socket);
     metrics.connectedSockets.set(io.of('/').sockets.size);
     socket.on('disconnect', () => metrics.connectedSockets.set(io.of('/').sockets.size));
