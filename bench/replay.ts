@@ -15,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { replaySource } from '../src/commands/replay.js';
 import { loadConfig } from '../src/config.js';
@@ -42,6 +43,9 @@ interface ServiceRun {
   readonly seconds: number;
   /** share of the wall time spent inside onBatch (= Pipeline.applyBatch: decode + fold) */
   readonly applyShare: number;
+  /** the event loop's longest and p99 delay during the replay: how long /healthz or /readyz would wait */
+  readonly loopDelayMaxMs: number;
+  readonly loopDelayP99Ms: number;
 }
 
 /** Wraps a source so the time spent in its `onBatch` handler is measured. */
@@ -78,13 +82,18 @@ async function serviceRun(brokers: string[], topics: readonly [string, string]):
   const logger = createLogger('warn', { pretty: false });
   const kafka = createKafka(config, logger);
   const t = timed(new KafkaSource(kafkaSourceOptionsFromConfig(config, kafka, logger)));
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const s = await replaySource(t.source);
+  loop.disable();
   if (s.deadLetters > 0) throw new Error(`${s.deadLetters} dead letters in a valid dataset`);
   return {
     records: s.recordsRead,
     eventsApplied: s.eventsApplied,
     seconds: s.seconds,
     applyShare: Number((t.busyMs() / 1000 / s.seconds).toFixed(3)),
+    loopDelayMaxMs: Math.round(loop.max / 1e6),
+    loopDelayP99Ms: Math.round(loop.percentile(99) / 1e6),
   };
 }
 
@@ -283,7 +292,7 @@ async function main(): Promise<void> {
       if (s.records !== total) throw new Error(`service read ${s.records} records, expected ${total}`);
       services.push({ ...s, recordsPerSec: Math.round(s.records / s.seconds) });
       log(
-        `run ${r + 1}/${runs}: drain ${d.seconds.toFixed(2)}s (${drains[r]!.recordsPerSec}/s) | service ${s.seconds.toFixed(2)}s (${services[r]!.recordsPerSec}/s, ${s.eventsApplied} applied, ${(s.applyShare * 100).toFixed(0)}% in applyBatch)`,
+        `run ${r + 1}/${runs}: drain ${d.seconds.toFixed(2)}s (${drains[r]!.recordsPerSec}/s) | service ${s.seconds.toFixed(2)}s (${services[r]!.recordsPerSec}/s, ${s.eventsApplied} applied, ${(s.applyShare * 100).toFixed(0)}% in applyBatch, event loop delay max ${s.loopDelayMaxMs} ms)`,
       );
     }
     const r3 = (x: number): number => Number(x.toFixed(3));
@@ -323,6 +332,9 @@ async function main(): Promise<void> {
       serviceOutsideApplySeconds: outsideS,
       drainRuns: drains.map((d) => d.seconds),
       serviceRuns: services.map((s) => s.seconds),
+      // /healthz and /readyz answer within this (plus their own few ms) during a replay
+      loopDelayMaxMs: Math.max(...services.map((s) => s.loopDelayMaxMs)),
+      loopDelayP99Ms: r3(median(services.map((s) => s.loopDelayP99Ms))),
       ...(prof !== null ? { profileSeconds: prof.run.seconds, profileShares: prof.shares } : {}),
     });
   } finally {

@@ -13,7 +13,10 @@
  * (sampled from /metrics every second); slow-consumer disconnects (from /metrics). The verdicts:
  * RSS growth ≤ 100 MiB, every stalled socket disconnected, healthy p99 ≤ 1.5 × the baseline's.
  *
- * Usage: npx tsx bench/slow-consumers.ts [--rate 2000] [--duration 60] [--stalled 20]
+ * Traffic starts `--warmup` s before the stalled clients connect and the RSS window opens, so the
+ * service's own warm-up growth is not counted against them.
+ *
+ * Usage: npx tsx bench/slow-consumers.ts [--rate 2000] [--duration 60] [--stalled 20] [--warmup 15]
  * Broker: KAFKA_BROKERS, or a local jar broker on 127.0.0.1:29092 started (and stopped) here.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -29,6 +32,7 @@ import { benchBroker, client, createTopics, fastProducer, log, uniqueName, type 
 const rate = arg('rate', 2000);
 const duration = arg('duration', 60);
 const stalled = arg('stalled', 20);
+const warmup = arg('warmup', 15);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -169,19 +173,31 @@ async function runOnce(live: Live, withStalled: number): Promise<RunResult> {
     }
     const healthyProc = spawnClients();
     await ask(healthyProc, { type: 'start', url, port, healthy: true, stalled: 0 }, 'ready', 60_000);
-    let stalledProc: ChildProcess | null = null;
-    if (withStalled > 0) {
-      stalledProc = spawnClients();
-      await ask(stalledProc, { type: 'start', url, port, healthy: false, stalled: withStalled }, 'ready', 60_000);
-    }
-    const rssStart = await metric(url, 'intent_projector_process_resident_memory_bytes');
-    let rssMax = rssStart;
-    log(`${withStalled} stalled + 1 healthy client connected; live for ${duration}s at ${rate}/s ...`);
+    // traffic first, so the service's own warm-up growth (heap sizing, first projections) is not
+    // counted; then the stalled clients connect and the measured window starts
     let producing = true;
-    const produced = produceFor(live, duration, () => false).finally(() => (producing = false));
-    while (producing) {
-      await sleep(1000);
-      rssMax = Math.max(rssMax, await metric(url, 'intent_projector_process_resident_memory_bytes'));
+    let aborted = false;
+    const produced = produceFor(live, warmup + duration, () => aborted).finally(() => (producing = false));
+    let rssStart = Number.NaN;
+    let rssMax = Number.NaN;
+    let stalledProc: ChildProcess | null = null;
+    try {
+      await sleep(warmup * 1000);
+      if (withStalled > 0) {
+        stalledProc = spawnClients();
+        await ask(stalledProc, { type: 'start', url, port, healthy: false, stalled: withStalled }, 'ready', 60_000);
+      }
+      rssStart = await metric(url, 'intent_projector_process_resident_memory_bytes');
+      rssMax = rssStart;
+      log(`${withStalled} stalled + 1 healthy client connected after ${warmup}s of traffic; measuring for ${duration}s at ${rate}/s ...`);
+      while (producing) {
+        await sleep(1000);
+        const rss = await metric(url, 'intent_projector_process_resident_memory_bytes').catch(() => Number.NaN);
+        if (Number.isFinite(rss)) rssMax = Math.max(rssMax, rss);
+        if (service.exitCode !== null) throw new Error(`the service exited with ${service.exitCode}`);
+      }
+    } finally {
+      aborted = true;
     }
     log(`produced ${await produced} events`);
     await sleep(2000);
