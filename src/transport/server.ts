@@ -5,7 +5,8 @@
  *
  * - `deliver(emissions)`: one room broadcast per emission, `io.to(rooms).emit(event, payload)`.
  *   Socket.IO's adapter encodes the packet once per broadcast and writes the same bytes to
- *   every socket of the rooms (a socket in several of them receives it once).
+ *   every socket of the rooms (a socket in several of them receives it once). Emissions to rooms
+ *   without members are counted but not broadcast (the adapter would encode them first).
  * - `statsChanged()`: `mempool:stats` to the all-intents room, coalesced (stats-broadcaster.ts).
  * - `caughtUp()`: answers the subscriptions that waited for the replay (socket-handlers.ts).
  */
@@ -158,9 +159,13 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     },
     deliver(emissions: readonly Emission[]): void {
       if (closed) return;
+      const rooms = io.of('/').adapter.rooms;
       for (const e of emissions) {
-        broadcast(slow.target(io.to([...e.rooms]), e.rooms, e.event, e.payload), e);
         metrics.emissions.inc({ event: e.event });
+        // the adapter encodes a packet before it looks for members: skip rooms nobody is in
+        // (most intent rooms; this node's in-memory adapter knows every member)
+        if (!e.rooms.some((r) => rooms.has(r))) continue;
+        broadcast(slow.target(io.to([...e.rooms]), e.rooms, e.event, e.payload), e);
       }
     },
     statsChanged(): void {
