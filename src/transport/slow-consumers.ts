@@ -151,7 +151,14 @@ export class SlowConsumers {
     if (state.timer !== null) clearTimeout(state.timer);
     state.timer = null;
     if (state.lost) {
-      this.disconnect(state, 'it could not keep up and missed events; resume from your last position');
+      // it reads again: the error and the disconnect packet reach it, then the transport closes
+      this.count(state);
+      state.socket.emit('error', {
+        event: 'disconnect',
+        code: 'SLOW_CONSUMER',
+        message: 'missed events while too slow; resume from your last position',
+      });
+      state.socket.disconnect(true);
       return;
     }
     const pending = [...state.conflated.values()];
@@ -166,11 +173,18 @@ export class SlowConsumers {
     this.disconnect(state, `more than MAX_SOCKET_BUFFER_BYTES (${this.opts.maxBytes}) unsent for SLOW_CONSUMER_GRACE_MS`);
   }
 
-  private disconnect(state: State, reason: string): void {
-    const { socket } = state;
+  private count(state: State): void {
     this.opts.metrics.disconnects.inc({ reason: 'slow_consumer' });
     this.opts.metrics.clientErrors.inc({ code: 'SLOW_CONSUMER' });
-    this.opts.logger.info({ socket: socket.id, bytes: state.queued + state.inflight, lost: state.lost }, 'slow consumer disconnected');
+    this.opts.logger.info(
+      { socket: state.socket.id, bytes: state.queued + state.inflight, lost: state.lost },
+      'slow consumer disconnected',
+    );
+  }
+
+  private disconnect(state: State, reason: string): void {
+    const { socket } = state;
+    this.count(state);
     const transport = socket.conn.transport as unknown as TransportLike;
     // the error only when it can still reach the client (nothing is stuck in front of it)
     if (transport.writable) socket.emit('error', { event: 'disconnect', code: 'SLOW_CONSUMER', message: reason });
