@@ -94,7 +94,14 @@ export function peekEventName(data: unknown): string {
 }
 
 interface FloodServer {
-  readonly engine: { on(event: 'connection', listener: (conn: ConnLike & { close(discard?: boolean): unknown }) => void): unknown };
+  readonly engine: {
+    on(
+      event: 'connection',
+      listener: (
+        conn: ConnLike & { close(discard?: boolean): unknown; readonly transport: { readonly socket?: { terminate?: () => void } } },
+      ) => void,
+    ): unknown;
+  };
   on(event: 'connection', listener: (socket: FloodSocket) => void): unknown;
 }
 
@@ -127,7 +134,10 @@ export function guardFloods(
       },
       onFlood: () => {
         sockets.get(conn)?.disconnect(true);
+        // a flooder gets no graceful close: discard what it was sent, drop the TCP connection now
+        const ws = conn.transport.socket;
         conn.close(true);
+        ws?.terminate?.();
       },
     }));
   });

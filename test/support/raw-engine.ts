@@ -74,9 +74,10 @@ export function clientTextFrame(text: string): Buffer {
   return Buffer.concat([header, mask, masked]);
 }
 
-/** Splits unmasked server frames off `buffer`; returns the text frames and the rest. */
-export function readServerFrames(buffer: Buffer): { texts: string[]; rest: Buffer } {
+/** Splits unmasked server frames off `buffer`; returns the text frames, whether a close frame came, and the rest. */
+export function readServerFrames(buffer: Buffer): { texts: string[]; close: boolean; rest: Buffer } {
   const texts: string[] = [];
+  let close = false;
   let at = 0;
   while (buffer.length - at >= 2) {
     const opcode = buffer[at]! & 0x0f;
@@ -93,9 +94,10 @@ export function readServerFrames(buffer: Buffer): { texts: string[]; rest: Buffe
     }
     if (buffer.length < start + len) break;
     if (opcode === 1) texts.push(buffer.subarray(start, start + len).toString('utf8'));
+    if (opcode === 8) close = true;
     at = start + len;
   }
-  return { texts, rest: buffer.subarray(at) };
+  return { texts, close, rest: buffer.subarray(at) };
 }
 
 /**
@@ -158,8 +160,10 @@ export class RawSocketIo {
   }
 
   private onData(d: Buffer): void {
-    const { texts, rest } = readServerFrames(Buffer.concat([this.buffer, d]));
+    const { texts, close, rest } = readServerFrames(Buffer.concat([this.buffer, d]));
     this.buffer = rest;
+    // answer a close frame as a browser does (masked, empty), then end
+    if (close && !this.socket.destroyed) this.socket.end(Buffer.from([0x88, 0x80, 0, 0, 0, 0]));
     for (const t of texts) {
       if (t === '2') this.send('3'); // engine.io ping → pong
       this.received.push(t);

@@ -88,6 +88,30 @@ describe('slow consumers', () => {
     expect(h.transport.io.of('/').sockets.size).toBe(1);
   });
 
+  it('an all-intents subscriber that missed events while slow gets error SLOW_CONSUMER once it reads again, and is disconnected (to resume)', async () => {
+    h = await startHarness({ live: true, env: { MAX_SOCKET_BUFFER_BYTES: String(BOUND), SLOW_CONSUMER_GRACE_MS: '600000' } });
+    const slow = await RawSocketIo.connect(h.port);
+    raws.push(slow);
+    expect(await slow.call(1, 'subscribe:all')).toBe('[{"ok":true}]');
+    slow.stopReading();
+    let sent = 0;
+    for (let round = 0; round < 2000 && (await counter(h, 'withheldEmissions', 'lost')) === 0; round++) {
+      const batch: Emission[] = [];
+      for (let i = 0; i < 100; i++) batch.push({ rooms: [ALL_INTENTS_ROOM], event: 'intent:new', payload: intent(++sent, 1) });
+      h.transport.deliver(batch);
+      await tick();
+    }
+    expect(await counter(h, 'withheldEmissions', 'lost')).toBe(1);
+    expect(await counter(h, 'disconnects', 'slow_consumer')).toBe(0);
+    slow.socket.resume();
+    const error = await slow.next((t) => t.startsWith('42["error"'));
+    expect(JSON.parse(error.slice(2))).toMatchObject(['error', { event: 'disconnect', code: 'SLOW_CONSUMER' }]);
+    await slow.whenClosed();
+    expect(await counter(h, 'disconnects', 'slow_consumer')).toBe(1);
+    // it got fewer intent:new than were sent: the missed ones are what it resumes
+    expect(slow.received.filter((t) => t.startsWith('42["intent:new"')).length).toBeLessThan(sent);
+  });
+
   it('a per-intent subscriber that falls behind gets the newest intent:status (older ones conflated) and stays connected once it reads again', async () => {
     h = await startHarness({ live: true, env: { MAX_SOCKET_BUFFER_BYTES: String(BOUND), SLOW_CONSUMER_GRACE_MS: '600000' } });
     const slow = await RawSocketIo.connect(h.port);
