@@ -39,10 +39,14 @@ const SERVER_EVENTS: Readonly<Record<ServerEventName, string>> = {
 };
 
 const CLIENT_EVENTS: Readonly<Record<ClientEventName, string>> = {
-  'subscribe:intent': 'Join the room of one intent; answered with intent:status or intent:not_found.',
+  'subscribe:intent':
+    'Join the room of one intent; answered with intent:status (then intent:settlement_proof when it has one) or intent:not_found. An optional {since: position} before the ack resumes (docs/resume.md).',
   'unsubscribe:intent': 'Leave the room of one intent.',
   'subscribe:all': 'Join the all-intents room (needs auth {token} in the handshake when ADMIN_TOKEN is set); answered with mempool:stats.',
   'unsubscribe:all': 'Leave the all-intents room.',
+  'subscribe:intents':
+    'Follow the intents matching a filter {user?, solver?, fromChain?, toChain?}: intent:status for each (newest first, at most MAX_FILTER_SNAPSHOT), then their all-intents events. Optional {since} as for subscribe:intent.',
+  'unsubscribe:intents': 'Stop following a filter (the same fields).',
   ping: 'Ask for a pong.',
 };
 

@@ -85,6 +85,12 @@ const settingsSchema = z.object({
   METADATA_REFRESH_MS: int('METADATA_REFRESH_MS', 100, 3_600_000).default(30_000),
   /** records waiting but none applied for this long (consumer crashing, DLQ unwritable, unreadable batch) → /readyz 503 */
   STALL_READY_MS: int('STALL_READY_MS', 200, 3_600_000).default(15_000),
+  /** input records (that changed something) whose emissions a client can resume from (docs/resume.md) */
+  RESUME_WINDOW: int('RESUME_WINDOW', 0, 10_000_000).default(20_000),
+  /** longest a resume waits for this node to reach the client's position before answering fresh */
+  RESUME_WAIT_MS: int('RESUME_WAIT_MS', 0, 600_000).default(5000),
+  /** intents sent as intent:status on subscribe:intents */
+  MAX_FILTER_SNAPSHOT: int('MAX_FILTER_SNAPSHOT', 0, 1_000_000).default(1000),
   /** events per second the embedded simulator produces (embedded mode only) */
   SIMULATOR_RATE: int('SIMULATOR_RATE', 0, 1_000_000).default(20),
 });

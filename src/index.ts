@@ -10,7 +10,12 @@
 export {
   ALL_INTENTS_ROOM,
   ERROR_CODES,
+  FILTER_ROOM_PREFIX,
+  ROOM_EVENTS,
   ackSchema,
+  intentFilterSchema,
+  positionSchema,
+  subscribeOptionsSchema,
   errorSchema,
   formattedIntentSchema,
   handshakeRefusalSchema,
@@ -34,16 +39,22 @@ export type {
   ErrorPayload,
   FormattedIntent,
   HandshakeRefusal,
+  IntentFilter,
   MempoolStatsPayload,
   NotFoundPayload,
   PongPayload,
+  Position,
   ProofPayload,
   RemovedPayload,
+  RoomEvent,
   ServerEventName,
   ServerToClientEvents,
   SettlementProofPayload,
   StatusChangedPayload,
+  SubscribeOptions,
 } from './contract/socket.js';
+export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, listQuerySchema, listResponseSchema } from './contract/http.js';
+export type { ListQuery, ListResponse } from './contract/http.js';
 
 export {
   EVENT_TYPES,

@@ -14,21 +14,27 @@ import { decodeRecord } from './ingest/decode.js';
 import type { DeadLetterSink, EventSource, SourceBatch } from './ingest/source.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, housekeepingTime } from './reduce/housekeeping.js';
 import type { ProjectionStore } from './reduce/store.js';
-import { emissionsFor, type Emission } from './fanout/emissions.js';
+import type { PositionedEmission } from './fanout/emissions.js';
+import { Stream } from './fanout/stream.js';
 
 /** Longest stretch of one batch's work before the pipeline yields to the event loop. */
 export const YIELD_AFTER_MS = 25;
 
 export interface EmissionSink {
-  deliver(emissions: readonly Emission[]): void;
+  deliver(emissions: readonly PositionedEmission[]): void;
   /** the mempool counts changed (coalesced by the sink) */
   statsChanged(): void;
   /** the replay is over: from now on every change is delivered */
   caughtUp(): void;
+  /** a live batch was applied: the stream position moved (resumes waiting for it may go on) */
+  advanced?(): void;
 }
 
 /** A sink that delivers nothing (the `replay` command). */
 export const NO_EMISSIONS: EmissionSink = { deliver: () => undefined, statsChanged: () => undefined, caughtUp: () => undefined };
+
+/** Records whose diffs the resume window keeps by default (config RESUME_WINDOW). */
+export const DEFAULT_RESUME_WINDOW = 20_000;
 
 export interface PipelineHooks {
   onApplied?(count: number): void;
@@ -49,10 +55,22 @@ export interface PipelineDeps {
   readonly topics?: InputTopics;
   /** how far past its record timestamp an event's housekeeping time may be (MAX_CLOCK_SKEW_MS) */
   readonly maxClockSkewMs?: number;
+  /**
+   * the offset vector, positions and resume window (docs/resume.md), created by the composition
+   * root before the transport that reads it; by default one of DEFAULT_RESUME_WINDOW records
+   */
+  readonly stream?: Stream;
+  /**
+   * records the start-up replay still has to read (the source's progress); while it is more than
+   * twice the window, replayed records are not kept (they would be evicted before the end)
+   */
+  readonly replayRemaining?: () => number;
 }
 
 export class Pipeline {
   readonly store: ProjectionStore;
+  /** the offset vector, positions and resume window */
+  readonly stream: Stream;
   private readonly sink: EmissionSink;
   private readonly dlq: DeadLetterSink;
   private readonly clock: () => number;
@@ -63,6 +81,8 @@ export class Pipeline {
   /** topic → role, when the pipeline was told its topics: a type on the wrong topic is dead-lettered */
   private readonly roles = new Map<string, TopicRole>();
   private readonly maxClockSkewMs: number;
+  private readonly replayRemaining: (() => number) | undefined;
+  private readonly windowSize: number;
 
   constructor(deps: PipelineDeps) {
     this.store = deps.store;
@@ -71,6 +91,9 @@ export class Pipeline {
     this.clock = deps.clock ?? Date.now;
     this.hooks = deps.hooks ?? {};
     this.maxClockSkewMs = deps.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+    this.stream = deps.stream ?? new Stream(deps.topics, DEFAULT_RESUME_WINDOW);
+    this.windowSize = this.stream.window.capacity;
+    this.replayRemaining = deps.replayRemaining;
     if (deps.topics !== undefined) {
       this.roles.set(deps.topics.lifecycle, 'lifecycle');
       this.roles.set(deps.topics.proofs, 'proofs');
@@ -93,6 +116,13 @@ export class Pipeline {
     let statsDirty = false;
     const live = this.caughtUp;
     const role = this.roles.get(batch.topic);
+    const slot = this.stream.slot(batch.topic, batch.partition);
+    // one emission time per batch while replaying (the window keeps it; nothing is sent)
+    const replayTime = live ? 0 : this.clock();
+    // a window of 0 keeps nothing (as if every record were evicted at once: the replay command's)
+    const keep =
+      this.windowSize > 0 &&
+      (live || this.replayRemaining === undefined || this.replayRemaining() <= 2 * this.windowSize + batch.records.length);
     let sliceStart = performance.now();
     // A dead letter that cannot be written rejects: the records before it stay applied (and
     // counted), the partition waits at it (docs/ingestion.md "When the DLQ cannot be written").
@@ -103,9 +133,11 @@ export class Pipeline {
           await new Promise<void>((resolve) => setImmediate(resolve));
           sliceStart = performance.now();
         }
+        const offset = Number(record.offset);
         const decoded = decodeRecord(record, role);
         if (!decoded.ok) {
           await this.dlq.write(record, decoded.reason);
+          this.stream.advance(slot, offset);
           this.recordsRead++;
           this.deadLetters++;
           this.hooks.onDeadLetter?.(decoded.reason, decoded.kind);
@@ -115,13 +147,16 @@ export class Pipeline {
         const at = decoded.event.occurredAt;
         if (housekeepingTime(at, record.timestamp, this.maxClockSkewMs) < at) this.hooks.onFutureDated?.(record.topic);
         const diff = this.store.apply(decoded.event, record.timestamp);
+        this.stream.advance(slot, offset);
         if (diff === null) continue;
         applied++;
         if (diff.kind !== 'updated' || diff.status !== null) statsDirty = true;
-        if (live) this.sink.deliver(emissionsFor(diff, this.clock()));
+        const emissions = this.stream.record(slot, offset, diff, live ? this.clock() : replayTime, live, keep);
+        if (emissions !== null) this.sink.deliver(emissions);
       }
     } finally {
       if (applied > 0) this.hooks.onApplied?.(applied);
+      if (live) this.sink.advanced?.();
       // after catch-up only: while replaying, partitions can be far apart in event time
       if (live) this.store.pruneTombstones();
       if (statsDirty && live) this.sink.statsChanged();

@@ -8,7 +8,9 @@
  *   `cloudevent.json` (the same events as CloudEvents 1.0 structured-mode records);
  * - output (Socket.IO payloads), `io: 'output'` (what the server emits: exact, no extra fields):
  *   `socket.<event>.json` for every server → client event (`:` in event names becomes `.`),
- *   `socket.ack.json` for acknowledgement callbacks.
+ *   `socket.ack.json` for acknowledgement callbacks; client arguments: `socket.subscribe-options.json`
+ *   (`{since}`), `socket.intent-filter.json` (`subscribe:intents`); HTTP: `http.intents.json`
+ *   (the `GET /intents` response).
  *
  * `buildSchemas()` is pure; `buildSchemaFiles()` adds `asyncapi.json` (src/asyncapi.ts), and
  * `writeSchemas(dir)` writes them all (`intent-projector schemas`, `npm run schemas`).
@@ -17,7 +19,15 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { cloudEventSchema, EVENT_TYPES, intentEventSchema, type EventType } from './contract/events.js';
-import { ackSchema, handshakeRefusalSchema, serverEventSchemas, type ServerEventName } from './contract/socket.js';
+import { listResponseSchema } from './contract/http.js';
+import {
+  ackSchema,
+  handshakeRefusalSchema,
+  intentFilterSchema,
+  serverEventSchemas,
+  subscribeOptionsSchema,
+  type ServerEventName,
+} from './contract/socket.js';
 import { buildAsyncApi } from './asyncapi.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -75,6 +85,24 @@ export function buildSchemas(): Record<string, JsonSchema> {
     socketSchemaFile('ack'),
     'Socket.IO acknowledgement',
     'Argument of the acknowledgement callback of every client → server event.',
+  );
+  out['socket.subscribe-options.json'] = inputSchema(
+    subscribeOptionsSchema,
+    'socket.subscribe-options.json',
+    'Socket.IO subscribe options',
+    'Optional last argument before the ack of subscribe:all, subscribe:intents and subscribe:intent: resume from a position.',
+  );
+  out['socket.intent-filter.json'] = inputSchema(
+    intentFilterSchema,
+    'socket.intent-filter.json',
+    'Socket.IO intent filter',
+    'Argument of subscribe:intents / unsubscribe:intents: equality on every given field, at least one.',
+  );
+  out['http.intents.json'] = outputSchema(
+    listResponseSchema,
+    'http.intents.json',
+    'GET /intents',
+    'The first screen: current intents, newest updatedAt first, a cursor for the next page and the position to resume from.',
   );
   out['http.handshake-refused.json'] = outputSchema(
     handshakeRefusalSchema,

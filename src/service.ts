@@ -1,8 +1,9 @@
 /**
  * The composition root of one running service: source → pipeline (decode, fold, fan-out) →
- * transport. Built in the order the data needs, without a cycle: the store, then the transport
- * (which reads the store), then the pipeline (which folds into the store and delivers to the
- * transport), then `runPipeline` over the source. Used by `main.ts` (the `serve` command) and by
+ * transport. Built in the order the data needs, without a cycle: the store and the stream
+ * (positions and resume window, docs/resume.md), then the transport (which reads both), then the
+ * pipeline (which folds into the store, advances the stream and delivers to the transport), then
+ * `runPipeline` over the source. Used by `main.ts` (the `serve` command) and by
  * integration tests, which start real instances against the real broker.
  */
 import { type Config, inputTopics } from './config.js';
@@ -12,6 +13,7 @@ import { StallWatch } from './ingest/stall-watch.js';
 import type { KafkaClient } from './ingest/kafka-client.js';
 import { Pipeline, type PipelineRun, runPipeline } from './pipeline.js';
 import { ProjectionStore } from './reduce/store.js';
+import { Stream } from './fanout/stream.js';
 import { ConsistentCut } from './snapshot/cut.js';
 import type { RestorePlan, RestoreReport } from './snapshot/restore.js';
 import { startFleetSnapshotter, type Snapshotter } from './snapshot/snapshotter.js';
@@ -93,7 +95,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const store =
     snap?.plan.store ??
     new ProjectionStore({ tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS, maxClockSkewMs: config.MAX_CLOCK_SKEW_MS });
-  const transport = createTransport({ config, logger, metrics, store, readiness, clock });
+  // positions and the resume window (docs/resume.md): the pipeline writes them, the transport reads them
+  const stream = new Stream(inputTopics(config), config.RESUME_WINDOW);
+  // a restored state covers the records below the snapshot's positions (docs/resume.md)
+  if (snap !== undefined && snap.plan.from === 'snapshot') {
+    for (const p of snap.plan.start) stream.restored(p.topic, p.partition, Number(p.offset));
+  }
+  const transport = createTransport({ config, logger, metrics, store, stream, readiness, clock });
   const pipeline = new Pipeline({
     store,
     sink: transport,
@@ -109,6 +117,11 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     },
     topics: inputTopics(config),
     maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
+    stream,
+    replayRemaining: () => {
+      const p = source.progress();
+      return p.recordsToReplay - p.recordsRead;
+    },
   });
   const port = await transport.listen();
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;

@@ -11,7 +11,7 @@ import { DiagnosticSeverity, Parser } from '@asyncapi/parser';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientEventSchemas, serverEventSchemas } from '../src/contract/socket.js';
-import { emissionsFor } from '../src/fanout/emissions.js';
+import { Stream } from '../src/fanout/stream.js';
 import { ProjectionStore } from '../src/reduce/store.js';
 import { decodeAll, generateHistory, interleave } from './support/histories.js';
 import { type Harness, startHarness } from './support/transport-harness.js';
@@ -83,9 +83,12 @@ describe('schemas/asyncapi.json', () => {
     const h = generateHistory({ intents: 40, seed: 5, removeRate: 0.3, truncateRate: 0.1 });
     const picks = Array.from({ length: h.lifecycle.length + h.proof.length }, (_, i) => i % 3 !== 0);
     const store = new ProjectionStore();
+    const stream = new Stream(undefined, 100);
     const seen = new Set<string>();
+    let offset = 0;
     store.applyAll(interleave(decodeAll(h.lifecycle), decodeAll(h.proof), picks), (diff) => {
-      for (const e of emissionsFor(diff, 1_764_240_000_000)) {
+      stream.advance(0, offset);
+      for (const e of stream.record(0, offset++, diff, 1_764_240_000_000, true) ?? []) {
         seen.add(e.event);
         const payload = JSON.parse(JSON.stringify(e.payload)) as unknown;
         expect(validate(e.event, payload), `${e.event}: ${ajv.errorsText()}`).toBe(true);

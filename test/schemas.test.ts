@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, type IntentEventInput } from '../src/contract/events.js';
 import { serverEventSchemas, type ServerEventName } from '../src/contract/socket.js';
-import { emissionsFor } from '../src/fanout/emissions.js';
+import { Stream } from '../src/fanout/stream.js';
 import { ProjectionStore } from '../src/reduce/store.js';
 import { refusal } from '../src/transport/connection-limits.js';
 import { buildSchemaFiles, buildSchemas, eventSchemaFile, formatSchema, socketSchemaFile } from '../src/schemas.js';
@@ -85,7 +85,7 @@ describe('schemas/ is up to date with the code', () => {
     expect(check(copy).status).toBe(1);
   });
 
-  it('has one schema per event type, the union, the CloudEvent form, every Socket.IO payload, the ack and the handshake refusal', () => {
+  it('has one schema per event type, the union, the CloudEvent form, every Socket.IO payload, the ack, the handshake refusal, the client arguments and GET /intents', () => {
     const expected = [
       'event.json',
       'cloudevent.json',
@@ -93,6 +93,9 @@ describe('schemas/ is up to date with the code', () => {
       ...(Object.keys(serverEventSchemas) as ServerEventName[]).map(socketSchemaFile),
       socketSchemaFile('ack'),
       'http.handshake-refused.json',
+      'socket.subscribe-options.json',
+      'socket.intent-filter.json',
+      'http.intents.json',
     ].sort();
     expect(Object.keys(built)).toEqual(expected);
   });
@@ -172,9 +175,12 @@ describe('Socket.IO schemas accept every payload the service emits', () => {
     const picks = Array.from({ length: h.lifecycle.length + h.proof.length }, (_, i) => (i * 7919) % 3 !== 0);
     const events = interleave(decodeAll(h.lifecycle), decodeAll(h.proof), picks);
     const store = new ProjectionStore();
+    const stream = new Stream(undefined, 100);
     const emitted = new Set<string>();
+    let offset = 0;
     store.applyAll(events, (diff) => {
-      for (const e of emissionsFor(diff, 1_764_240_000_000)) {
+      stream.advance(0, offset);
+      for (const e of stream.record(0, offset++, diff, 1_764_240_000_000, true) ?? []) {
         emitted.add(e.event);
         expectValid(socketSchemaFile(e.event), JSON.parse(JSON.stringify(e.payload)));
       }

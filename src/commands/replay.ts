@@ -9,6 +9,7 @@ import { KafkaSource, kafkaSourceOptionsFromConfig } from '../ingest/kafka-sourc
 import { MemoryDeadLetterSink } from '../ingest/memory-dlq.js';
 import type { EventSource, ReplayProgress } from '../ingest/source.js';
 import type { Logger } from '../log.js';
+import { Stream } from '../fanout/stream.js';
 import { NO_EMISSIONS, Pipeline, type PipelineRun, runPipeline } from '../pipeline.js';
 import { ProjectionStore } from '../reduce/store.js';
 import type { MempoolStats } from '../reduce/stats.js';
@@ -73,6 +74,8 @@ export async function replaySource(
     clock,
     ...(options.topics ? { topics: options.topics } : {}),
     ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
+    // nobody resumes from this fold: no resume window (docs/resume.md)
+    stream: new Stream(options.topics, 0),
   });
   const ticker = setInterval(() => observer.onProgress?.(source.progress(), store.eventsApplied), observer.intervalMs ?? 200);
   let run: PipelineRun | null = null;

@@ -8,6 +8,17 @@ import { FRONTEND_STATUSES, HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES } fro
 
 const isoOrNull = z.string().nullable().describe('ISO-8601 instant or null');
 const timestamp = z.number().int().describe('emission time, epoch milliseconds');
+/**
+ * Opaque: how far the input stream had got when the emission was made, in Kafka coordinates, so
+ * it means the same on every node (docs/resume.md). Pass the last one received as `{since}`.
+ */
+export const positionSchema = z
+  .string()
+  .min(1)
+  .max(4096)
+  .regex(/^[A-Za-z0-9_-]+$/)
+  .describe('opaque stream position (base64url); resume with subscribe:* {since: position}');
+const position = positionSchema;
 const intentId = z
   .string()
   .regex(/^0x[0-9a-f]{64}$/)
@@ -44,6 +55,7 @@ export const formattedIntentSchema = z
     failureReason: z.string().nullable(),
     version: z.number().int().positive(),
     user: z.string().nullable().describe('data.user of intent.submitted, or null'),
+    position,
     timestamp,
   })
   .strict();
@@ -58,6 +70,7 @@ export const proofPayloadSchema = z
     proofStatus: z.enum(PROOF_STATUSES),
     oldProofStatus: z.enum(PROOF_STATUSES),
     proofGeneratedAt: isoOrNull,
+    position,
     timestamp,
   })
   .strict();
@@ -68,12 +81,13 @@ export const settlementProofSchema = z
     proof: z.string(),
     verifier: z.string().nullable(),
     generatedAt: z.string().describe('ISO-8601 occurredAt of the proof.settlement_generated event'),
+    position,
     timestamp,
   })
   .strict()
   .describe('the latest settlement proof of the intent (also the body of GET /intents/:intentId/settlement-proof)');
 
-export const removedSchema = z.object({ intentId, timestamp }).strict();
+export const removedSchema = z.object({ intentId, position, timestamp }).strict();
 export const notFoundSchema = z.object({ intentId: z.string() }).strict();
 
 export const mempoolStatsSchema = z
@@ -104,7 +118,15 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export const errorSchema = z.object({ event: z.string(), code: z.enum(ERROR_CODES), message: z.string() }).strict();
 
 export const ackSchema = z.union([
-  z.object({ ok: z.literal(true) }).strict(),
+  z
+    .object({
+      ok: z.literal(true),
+      recovered: z
+        .boolean()
+        .optional()
+        .describe('only when {since} was given: true = the missed emissions were sent; false = a fresh answer, reload'),
+    })
+    .strict(),
   z.object({ ok: z.literal(false), code: z.enum(ERROR_CODES), message: z.string() }).strict(),
 ]);
 
@@ -122,6 +144,31 @@ export const handshakeRefusalSchema = z
   .strict();
 export type HandshakeRefusal = z.infer<typeof handshakeRefusalSchema>;
 
+/** Last argument before the ack of subscribe:all / subscribe:intents / subscribe:intent. */
+export const subscribeOptionsSchema = z
+  .object({
+    since: z
+      .string()
+      .max(4096)
+      .optional()
+      .describe('the last position received; resume from there (a position that is not valid here gets recovered:false)'),
+  })
+  .strict();
+
+/** subscribe:intents / unsubscribe:intents: equality on every given field, at least one. */
+export const intentFilterSchema = z
+  .object({
+    user: z.string().min(1).max(256).optional(),
+    solver: z.string().min(1).max(256).optional(),
+    fromChain: z.number().int().positive().optional(),
+    toChain: z.number().int().positive().optional(),
+  })
+  .strict()
+  .refine((f) => Object.values(f).some((v) => v !== undefined), { message: 'a filter needs at least one field' });
+
+export type Position = z.infer<typeof positionSchema>;
+export type SubscribeOptions = z.infer<typeof subscribeOptionsSchema>;
+export type IntentFilter = z.infer<typeof intentFilterSchema>;
 export type FormattedIntent = z.infer<typeof formattedIntentSchema>;
 export type StatusChangedPayload = z.infer<typeof statusChangedSchema>;
 export type ProofPayload = z.infer<typeof proofPayloadSchema>;
@@ -167,12 +214,26 @@ export interface ServerToClientEvents {
 
 /** Client → server, exactly as the reference; each may pass an acknowledgement callback. */
 export interface ClientToServerEvents {
-  'subscribe:intent': (intentId: string, ack?: AckCallback) => void;
+  'subscribe:intent': (intentId: string, ...rest: [ack?: AckCallback] | [options: SubscribeOptions, ack?: AckCallback]) => void;
   'unsubscribe:intent': (intentId: string, ack?: AckCallback) => void;
-  'subscribe:all': (ack?: AckCallback) => void;
+  'subscribe:all': (...rest: [ack?: AckCallback] | [options: SubscribeOptions, ack?: AckCallback]) => void;
   'unsubscribe:all': (ack?: AckCallback) => void;
+  'subscribe:intents': (filter: IntentFilter, ...rest: [ack?: AckCallback] | [options: SubscribeOptions, ack?: AckCallback]) => void;
+  'unsubscribe:intents': (filter: IntentFilter, ack?: AckCallback) => void;
   ping: (ack?: AckCallback) => void;
 }
+
+/** The server events that go to rooms and carry a `position` (docs/resume.md). */
+export const ROOM_EVENTS = [
+  'intent:status',
+  'intent:proof',
+  'intent:settlement_proof',
+  'intent:new',
+  'intent:status_changed',
+  'intent:proof_changed',
+  'intent:removed',
+] as const satisfies readonly ServerEventName[];
+export type RoomEvent = (typeof ROOM_EVENTS)[number];
 
 export type ClientEventName = keyof ClientToServerEvents;
 
@@ -187,9 +248,12 @@ export const clientEventSchemas = {
   'unsubscribe:intent': z.tuple([clientIntentId]),
   'subscribe:all': z.tuple([]),
   'unsubscribe:all': z.tuple([]),
+  'subscribe:intents': z.tuple([intentFilterSchema]),
+  'unsubscribe:intents': z.tuple([intentFilterSchema]),
   ping: z.tuple([]),
 } as const satisfies Record<ClientEventName, z.ZodTuple>;
 
-/** Room names: one per intent and one for all intents. */
+/** Room names: one per intent, one for all intents, one per distinct filter. */
 export const ALL_INTENTS_ROOM = 'all-intents';
 export const intentRoom = (intentId: string): string => `intent:${intentId}`;
+export const FILTER_ROOM_PREFIX = 'filter:';

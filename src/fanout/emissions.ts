@@ -2,52 +2,75 @@
  * Diff → emissions: which event goes to which room with which payload (docs/contract.md § Socket.IO).
  * Pure: reads only the diff (never compares states) and takes the emission time as a parameter.
  * The transport delivers each emission with one broadcast, so a payload is serialised once per
- * room, not once per socket.
+ * room, not once per socket. Payloads get their `position` when they are delivered (stream.ts):
+ * the emissions of one record differ only in it.
  */
-import { ALL_INTENTS_ROOM, intentRoom, type ServerToClientEvents } from '../contract/socket.js';
+import { ALL_INTENTS_ROOM, intentRoom, type RoomEvent, type ServerToClientEvents } from '../contract/socket.js';
 import type { Diff } from '../reduce/diff.js';
+import type { Projection } from '../reduce/projection.js';
 import { formatIntent, formatProof, formatSettlementProof } from './format.js';
 
+type Payload<E extends RoomEvent> = Parameters<ServerToClientEvents[E]>[0];
+
 export type Emission = {
-  [E in keyof ServerToClientEvents]: {
+  [E in RoomEvent]: {
     /** one or more rooms; a socket in several of them receives the emission once */
     readonly rooms: readonly string[];
     readonly event: E;
-    readonly payload: Parameters<ServerToClientEvents[E]>[0];
+    /** the payload without its `position` */
+    readonly payload: Omit<Payload<E>, 'position'>;
+    /** the projection the emission is about (after the change; before it for a removal): filters match on it */
+    readonly intent: Projection;
   };
-}[keyof ServerToClientEvents];
+}[RoomEvent];
+
+/** An emission with its position: what a room broadcast carries. */
+export type PositionedEmission = {
+  [E in RoomEvent]: {
+    readonly rooms: readonly string[];
+    readonly event: E;
+    readonly payload: Payload<E>;
+    readonly intent: Projection;
+  };
+}[RoomEvent];
+
+export function withPosition(e: Emission, position: string): PositionedEmission {
+  return { ...e, payload: { ...e.payload, position } } as PositionedEmission;
+}
 
 export function emissionsFor(diff: Diff, timestamp: number): Emission[] {
   switch (diff.kind) {
     case 'removed': {
       const payload = { intentId: diff.intentId, timestamp };
-      return [{ rooms: [intentRoom(diff.intentId), ALL_INTENTS_ROOM], event: 'intent:removed', payload }];
+      return [{ rooms: [intentRoom(diff.intentId), ALL_INTENTS_ROOM], event: 'intent:removed', payload, intent: diff.previous }];
     }
     case 'created':
     case 'updated': {
       const p = diff.projection;
       const room = intentRoom(p.intentId);
       const formatted = formatIntent(p, timestamp);
-      const out: Emission[] = [{ rooms: [room], event: 'intent:status', payload: formatted }];
+      const out: Emission[] = [{ rooms: [room], event: 'intent:status', payload: formatted, intent: p }];
       if (diff.kind === 'created') {
-        out.push({ rooms: [ALL_INTENTS_ROOM], event: 'intent:new', payload: formatted });
+        out.push({ rooms: [ALL_INTENTS_ROOM], event: 'intent:new', payload: formatted, intent: p });
       } else if (diff.status !== null) {
         out.push({
           rooms: [ALL_INTENTS_ROOM],
           event: 'intent:status_changed',
           payload: { ...formatted, oldStatus: diff.status.from },
+          intent: p,
         });
       }
       if (diff.proof !== null) {
         const proof = formatProof(p, diff.proof, timestamp);
-        out.push({ rooms: [room], event: 'intent:proof', payload: proof });
-        out.push({ rooms: [ALL_INTENTS_ROOM], event: 'intent:proof_changed', payload: proof });
+        out.push({ rooms: [room], event: 'intent:proof', payload: proof, intent: p });
+        out.push({ rooms: [ALL_INTENTS_ROOM], event: 'intent:proof_changed', payload: proof, intent: p });
       }
       if (diff.settlement !== null) {
         out.push({
           rooms: [room],
           event: 'intent:settlement_proof',
           payload: formatSettlementProof(p.intentId, diff.settlement, timestamp),
+          intent: p,
         });
       }
       return out;

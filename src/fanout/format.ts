@@ -6,7 +6,12 @@ import { frontendStatus, type ProofStatus } from '../reduce/status.js';
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export function formatIntent(p: Projection, timestamp: number): FormattedIntent {
+type Unpositioned<T> = Omit<T, 'position'>;
+
+/** The formatted intent without its position (emissions.ts adds it; so do the snapshot answers). */
+export function formatIntent(p: Projection, timestamp: number): Unpositioned<FormattedIntent>;
+export function formatIntent(p: Projection, timestamp: number, position: string): FormattedIntent;
+export function formatIntent(p: Projection, timestamp: number, position?: string): Unpositioned<FormattedIntent> {
   return {
     intentId: p.intentId,
     status: frontendStatus(p.status, p.proofStatus, p.htlcState),
@@ -25,11 +30,12 @@ export function formatIntent(p: Projection, timestamp: number): FormattedIntent 
     failureReason: p.failureReason,
     version: p.version,
     user: p.user,
+    ...(position === undefined ? {} : { position }),
     timestamp,
   };
 }
 
-export function formatProof(p: Projection, change: Change<ProofStatus>, timestamp: number): ProofPayload {
+export function formatProof(p: Projection, change: Change<ProofStatus>, timestamp: number): Unpositioned<ProofPayload> {
   return {
     intentId: p.intentId,
     proofStatus: change.to,
@@ -39,6 +45,14 @@ export function formatProof(p: Projection, change: Change<ProofStatus>, timestam
   };
 }
 
-export function formatSettlementProof(intentId: string, s: SettlementProof, timestamp: number): SettlementProofPayload {
-  return { intentId, proof: s.proof, verifier: s.verifier, generatedAt: new Date(s.generatedAt).toISOString(), timestamp };
+export function formatSettlementProof(intentId: string, s: SettlementProof, timestamp: number): Unpositioned<SettlementProofPayload>;
+export function formatSettlementProof(intentId: string, s: SettlementProof, timestamp: number, position: string): SettlementProofPayload;
+export function formatSettlementProof(
+  intentId: string,
+  s: SettlementProof,
+  timestamp: number,
+  position?: string,
+): Unpositioned<SettlementProofPayload> {
+  const generatedAt = new Date(s.generatedAt).toISOString();
+  return { intentId, proof: s.proof, verifier: s.verifier, generatedAt, ...(position === undefined ? {} : { position }), timestamp };
 }

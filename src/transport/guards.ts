@@ -5,7 +5,7 @@
  * `{event, code, message}` (and `{ok:false, code, message}` to the ack, when there is one).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AckCallback, ErrorCode } from '../contract/socket.js';
+import { intentFilterSchema, type AckCallback, type ErrorCode, type IntentFilter } from '../contract/socket.js';
 
 /** Longest string accepted as an intentId argument before it is even matched (`0x` + 64 = 66). */
 export const MAX_INTENT_ID_ARG_LENGTH = 200;
@@ -38,6 +38,29 @@ export function parseIntentId(raw: unknown): Parsed<string> {
     return refuse('INVALID_INTENT_ID', 'intentId must be 0x followed by 64 hex digits');
   }
   return { ok: true, value: raw.toLowerCase() };
+}
+
+/** The filter of `subscribe:intents` / `unsubscribe:intents` (contract/socket.ts intentFilterSchema). */
+export function parseFilter(raw: unknown): Parsed<IntentFilter> {
+  const r = intentFilterSchema.safeParse(raw);
+  if (r.success) return { ok: true, value: r.data };
+  const issue = r.error.issues[0];
+  const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+  return refuse(
+    'INVALID_PAYLOAD',
+    `invalid filter: ${where}${issue?.message ?? 'not a filter'} (fields: user, solver, fromChain, toChain)`,
+  );
+}
+
+/**
+ * The optional `{since}` argument before the ack. Anything but an object is ignored (as extra
+ * arguments always were); a `since` that is not a position of this stream is not refused but
+ * answered fresh with `recovered: false` (subscriptions.ts), so `since` is returned unchecked.
+ */
+export function subscribeSince(raw: unknown): { readonly since: unknown } | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  const since = (raw as Record<string, unknown>)['since'];
+  return since === undefined ? null : { since };
 }
 
 /** The same check for an HTTP path segment (already URL-decoded). */

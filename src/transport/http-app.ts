@@ -6,6 +6,7 @@
  *   GET /healthz                              200 {status:'ok'}              (the process is alive)
  *   GET /readyz                               200 {status:'ready', restore?} | 503 {status:'not_ready', reason, restore?}
  *   GET /metrics                              Prometheus text
+ *   GET /intents                              200 {intents, nextCursor, position} | 400 {error} (fanout/list.ts)
  *   GET /intents/:intentId                    200 formatted intent | 404 {error, intentId} | 400 {error}
  *   GET /intents/:intentId/settlement-proof   200 the intent:settlement_proof payload | 404 | 400
  *   GET /stats                                200 mempool stats
@@ -36,7 +37,10 @@ import { z } from 'zod';
 import { buildAsyncApi } from '../asyncapi.js';
 import type { Config } from '../config.js';
 import { formattedIntentSchema, mempoolStatsSchema, settlementProofSchema } from '../contract/socket.js';
+import { listQuerySchema, listResponseSchema } from '../contract/http.js';
 import { formatIntent, formatSettlementProof } from '../fanout/format.js';
+import { listIntents } from '../fanout/list.js';
+import type { Stream } from '../fanout/stream.js';
 import type { Logger } from '../log.js';
 import { PACKAGE_VERSION } from '../package-version.js';
 import { CLIENT_MODULE_PATH, clientModule } from './client-module.js';
@@ -50,6 +54,8 @@ export interface HttpRouteDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly store: ProjectionReader;
+  /** positions (docs/resume.md) */
+  readonly stream: Stream;
   readonly readiness: () => Readiness;
   readonly clock: () => number;
   /** directory of static files (public/) */
@@ -131,6 +137,11 @@ export function createHttpApp(deps: HttpRouteDeps, serverFactory: (handler: Requ
     const reply = res as unknown as FastifyReply;
     if (hasZodFastifySchemaValidationErrors(err) && err.validationContext === 'params')
       return reply.code(400).send({ error: BAD_INTENT_ID });
+    if (hasZodFastifySchemaValidationErrors(err) && err.validationContext === 'querystring') {
+      const issue = err.validation[0];
+      const where = issue?.instancePath ? `${issue.instancePath.replace(/^\//, '')}: ` : '';
+      return reply.code(400).send({ error: `invalid query: ${where}${issue?.message ?? 'see GET /openapi.json'}` });
+    }
     if (req.routeOptions.url?.endsWith('*') === true && (err.statusCode ?? 500) < 500) return notFound(reply);
     req.log.error({ err, url: req.url }, 'http request failed');
     return reply.code(500).send({ error: 'internal error' });
@@ -168,13 +179,23 @@ export function createHttpApp(deps: HttpRouteDeps, serverFactory: (handler: Requ
     api.get('/stats', { schema: { response: { 200: mempoolStatsSchema } } }, async () => store.stats());
 
     api.get(
+      '/intents',
+      { schema: { querystring: listQuerySchema, response: { 200: listResponseSchema, 400: errorBody } } },
+      async (req, reply) => {
+        const list = listIntents(store.projections(), req.query, deps.clock(), deps.stream.position());
+        if (!list.ok) return reply.code(400).send({ error: list.error });
+        return reply.code(200).send(list.body);
+      },
+    );
+
+    api.get(
       '/intents/:intentId',
       { schema: { params: intentIdParam, response: { 200: formattedIntentSchema, 400: errorBody, 404: notFoundBody } } },
       async (req, reply) => {
         const id = req.params.intentId.toLowerCase();
         const projection = store.get(id);
         if (projection === undefined) return reply.code(404).send({ error: `intent ${id} not found`, intentId: id });
-        return reply.code(200).send(formatIntent(projection, deps.clock()));
+        return reply.code(200).send(formatIntent(projection, deps.clock(), deps.stream.position()));
       },
     );
 
@@ -187,7 +208,7 @@ export function createHttpApp(deps: HttpRouteDeps, serverFactory: (handler: Requ
         if (projection === undefined) return reply.code(404).send({ error: `intent ${id} not found`, intentId: id });
         const proof = projection.settlementProof;
         if (proof === null) return reply.code(404).send({ error: `intent ${id} has no settlement proof`, intentId: id });
-        return reply.code(200).send(formatSettlementProof(id, proof, deps.clock()));
+        return reply.code(200).send(formatSettlementProof(id, proof, deps.clock(), deps.stream.position()));
       },
     );
 

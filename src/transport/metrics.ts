@@ -74,6 +74,17 @@ export class Metrics {
     labelNames: ['event'] as const,
     registers: [this.registry],
   });
+  readonly resumes = new Counter({
+    name: 'intent_projector_resumes_total',
+    help: 'Subscriptions with {since}, by outcome (recovered, outside_window, malformed, timeout)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly resumeWindow = new Gauge({
+    name: 'intent_projector_resume_window_records',
+    help: 'Records whose emissions the resume window holds (at most RESUME_WINDOW)',
+    registers: [this.registry],
+  });
   readonly clientErrors = new Counter({
     name: 'intent_projector_client_errors_total',
     help: 'error events sent to clients',

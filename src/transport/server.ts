@@ -5,16 +5,19 @@
  *
  * - `deliver(emissions)`: one room broadcast per emission, `io.to(rooms).emit(event, payload)`.
  *   Socket.IO's adapter encodes the packet once per broadcast and writes the same bytes to
- *   every socket of the rooms (a socket in several of them receives it once). Emissions to rooms
- *   without members are counted but not broadcast (the adapter would encode them first).
+ *   every socket of the rooms (a socket in several of them receives it once). An all-intents
+ *   emission also goes to the rooms of the filters its intent matches (filters.ts). Emissions to
+ *   rooms without members are counted but not broadcast (the adapter would encode them first).
+ * - `advanced()`: resumes waiting for this node to reach a client's position go on.
  * - `statsChanged()`: `mempool:stats` to the all-intents room, coalesced (stats-broadcaster.ts).
  * - `caughtUp()`: answers the subscriptions that waited for the replay (socket-handlers.ts).
  */
 import { createServer } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
 import { Server } from 'socket.io';
-import { ALL_INTENTS_ROOM, type ClientToServerEvents, type ServerToClientEvents } from '../contract/socket.js';
-import type { Emission } from '../fanout/emissions.js';
+import { ALL_INTENTS_ROOM, FILTER_ROOM_PREFIX, type ClientToServerEvents, type ServerToClientEvents } from '../contract/socket.js';
+import type { PositionedEmission } from '../fanout/emissions.js';
+import { FilterIndex } from '../fanout/filters.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { onHttpTimeout } from './http-timeouts.js';
@@ -24,6 +27,7 @@ import { originCheck } from './origin-check.js';
 import { SlowConsumers } from './slow-consumers.js';
 import { SocketHandlers, type IntentServer } from './socket-handlers.js';
 import { StatsBroadcaster } from './stats-broadcaster.js';
+import { Subscriptions } from './subscriptions.js';
 import { PUBLIC_DIR } from './static-files.js';
 import type { Transport, TransportDeps } from './transport.js';
 
@@ -46,7 +50,8 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 }
 
 export function createTransport(deps: TransportDeps, opts: TransportOptions = {}): SocketTransport {
-  const { config, logger, metrics, store } = deps;
+  const { config, logger, metrics, store, stream } = deps;
+  const filters = new FilterIndex();
   const clock = deps.clock ?? Date.now;
 
   let io!: IntentServer;
@@ -54,8 +59,14 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     const nsp = io.of('/');
     metrics.connectedSockets.set(nsp.sockets.size);
     let intentSubs = 0;
-    for (const [room, members] of nsp.adapter.rooms) if (room.startsWith('intent:')) intentSubs += members.size;
+    let filterSubs = 0;
+    for (const [room, members] of nsp.adapter.rooms) {
+      if (room.startsWith('intent:')) intentSubs += members.size;
+      else if (room.startsWith(FILTER_ROOM_PREFIX)) filterSubs += members.size;
+    }
     metrics.subscriptions.set({ kind: 'intent' }, intentSubs);
+    metrics.subscriptions.set({ kind: 'filter' }, filterSubs);
+    metrics.resumeWindow.set(stream.window.size);
     metrics.subscriptions.set({ kind: 'all' }, nsp.adapter.rooms.get(ALL_INTENTS_ROOM)?.size ?? 0);
   };
 
@@ -65,6 +76,7 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
       logger,
       metrics,
       store,
+      stream,
       readiness: deps.readiness,
       clock,
       publicDir: opts.publicDir ?? PUBLIC_DIR,
@@ -119,7 +131,16 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
   } catch {
     live = false;
   }
-  const handlers = new SocketHandlers({ config, logger, metrics, store, clock, live });
+  const subscriptions = new Subscriptions({
+    store,
+    stream,
+    filters,
+    metrics,
+    clock,
+    maxFilterSnapshot: config.MAX_FILTER_SNAPSHOT,
+    resumeWaitMs: config.RESUME_WAIT_MS,
+  });
+  const handlers = new SocketHandlers({ config, logger, metrics, store, clock, live, subscriptions });
   const slow = new SlowConsumers({ maxBytes: config.MAX_SOCKET_BUFFER_BYTES, graceMs: config.SLOW_CONSUMER_GRACE_MS, metrics, logger });
   guardFloods(io, config, metrics);
   io.on('connection', (socket) => {
@@ -157,16 +178,20 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
         });
       });
     },
-    deliver(emissions: readonly Emission[]): void {
+    deliver(emissions: readonly PositionedEmission[]): void {
       if (closed) return;
-      const rooms = io.of('/').adapter.rooms;
+      const members = io.of('/').adapter.rooms;
       for (const e of emissions) {
         metrics.emissions.inc({ event: e.event });
+        const rooms = filters.size > 0 && e.rooms.includes(ALL_INTENTS_ROOM) ? [...e.rooms, ...filters.roomsFor(e.intent)] : e.rooms;
         // the adapter encodes a packet before it looks for members: skip rooms nobody is in
         // (most intent rooms; this node's in-memory adapter knows every member)
-        if (!e.rooms.some((r) => rooms.has(r))) continue;
-        broadcast(slow.target(io.to([...e.rooms]), e.rooms, e.event, e.payload), e);
+        if (!rooms.some((r) => members.has(r))) continue;
+        broadcast(slow.target(io.to([...rooms]), rooms, e.event, e.payload), e);
       }
+    },
+    advanced(): void {
+      if (!closed) subscriptions.advanced();
     },
     statsChanged(): void {
       stats.changed();
@@ -178,6 +203,7 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
       (closing ??= (async () => {
         closed = true;
         stats.close();
+        subscriptions.close();
         handlers.close();
         io.disconnectSockets(true);
         const ioClosed = new Promise<void>((resolve) => {
@@ -192,6 +218,6 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
 }
 
 /** `target.emit(event, payload)` for one emission (its event and payload are correlated). */
-function broadcast(target: ReturnType<IntentServer['to']>, e: Emission): void {
+function broadcast(target: ReturnType<IntentServer['to']>, e: PositionedEmission): void {
   (target.emit as (this: typeof target, event: string, payload: unknown) => boolean).call(target, e.event, e.payload);
 }

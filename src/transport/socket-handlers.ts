@@ -1,10 +1,12 @@
 /**
- * The five client events of docs/contract.md § Socket.IO, per socket:
- * `subscribe:intent`, `unsubscribe:intent`, `subscribe:all`, `unsubscribe:all`, `ping`.
+ * The client events of docs/contract.md § Socket.IO, per socket: `subscribe:intent`,
+ * `unsubscribe:intent`, `subscribe:all`, `unsubscribe:all`, `subscribe:intents`,
+ * `unsubscribe:intents` (filters), `ping`; subscriptions are answered by subscriptions.ts
+ * (fresh, or resumed from `{since}`).
  *
  * - The rate limit is applied before these handlers, to the connection's raw messages
- *   (flood-guard.ts): an event over the limit never gets here. Events that are not one of the
- *   five are dropped silently.
+ *   (flood-guard.ts): an event over the limit never gets here. Events that are not one of these
+ *   are dropped silently.
  * - Arguments are validated (guards.ts); a refusal answers `error {event, code, message}` and
  *   `{ok:false, code, message}` to the ack, and changes nothing.
  * - While the pipeline is catching up, (un)subscriptions are validated at once but queued, in
@@ -14,19 +16,11 @@
  */
 import type { Server, Socket } from 'socket.io';
 import type { Config } from '../config.js';
-import {
-  ALL_INTENTS_ROOM,
-  intentRoom,
-  type AckCallback,
-  type ClientToServerEvents,
-  type ClientEventName,
-  type ErrorCode,
-  type ServerToClientEvents,
-} from '../contract/socket.js';
-import { formatIntent, formatSettlementProof } from '../fanout/format.js';
+import type { AckCallback, ClientToServerEvents, ClientEventName, ErrorCode, ServerToClientEvents } from '../contract/socket.js';
 import type { Logger } from '../log.js';
-import { checkAdminToken, parseIntentId, splitAck, type Refusal } from './guards.js';
+import { checkAdminToken, parseFilter, parseIntentId, splitAck, subscribeSince, type Refusal } from './guards.js';
 import type { Metrics } from './metrics.js';
+import { SocketSubscriptions, subscriptionKey, type Subscriptions, type SubscriptionSpec } from './subscriptions.js';
 import type { ProjectionReader } from './transport.js';
 
 export type IntentServer = Server<ClientToServerEvents, ServerToClientEvents>;
@@ -40,6 +34,8 @@ export interface SocketHandlerDeps {
   readonly clock: () => number;
   /** true once the pipeline has caught up (subscriptions are answered at once from then on) */
   readonly live: boolean;
+  /** answers subscriptions, fresh or resumed (subscriptions.ts) */
+  readonly subscriptions: Subscriptions;
 }
 
 const CLIENT_EVENTS: ReadonlySet<string> = new Set<ClientEventName>([
@@ -47,13 +43,16 @@ const CLIENT_EVENTS: ReadonlySet<string> = new Set<ClientEventName>([
   'unsubscribe:intent',
   'subscribe:all',
   'unsubscribe:all',
+  'subscribe:intents',
+  'unsubscribe:intents',
   'ping',
 ]);
 
 interface SocketState {
   readonly socket: IntentSocket;
-  /** intent ids the socket is (or, while catching up, will be) subscribed to */
-  readonly intents: Set<string>;
+  /** intent ids and filter keys the socket is (or, while catching up, will be) subscribed to */
+  readonly counted: Set<string>;
+  readonly subs: SocketSubscriptions;
   /** room operations waiting for the catch-up, in arrival order */
   readonly queued: (() => void)[];
 }
@@ -68,7 +67,7 @@ export class SocketHandlers {
 
   /** Wires one connected socket. */
   attach(socket: IntentSocket): void {
-    const state: SocketState = { socket, intents: new Set(), queued: [] };
+    const state: SocketState = { socket, counted: new Set(), subs: new SocketSubscriptions(socket), queued: [] };
     this.sockets.set(socket.id, state);
 
     socket.use((packet, next) => {
@@ -82,7 +81,13 @@ export class SocketHandlers {
       this.guarded(state, 'unsubscribe:intent', args, (rest, ack) => this.unsubscribeIntent(state, rest, ack)),
     );
     socket.on('subscribe:all', (...args: unknown[]) =>
-      this.guarded(state, 'subscribe:all', args, (_rest, ack) => this.subscribeAll(state, ack)),
+      this.guarded(state, 'subscribe:all', args, (rest, ack) => this.subscribeAll(state, rest, ack)),
+    );
+    socket.on('subscribe:intents', (...args: unknown[]) =>
+      this.guarded(state, 'subscribe:intents', args, (rest, ack) => this.subscribeFilter(state, rest, ack)),
+    );
+    socket.on('unsubscribe:intents', (...args: unknown[]) =>
+      this.guarded(state, 'unsubscribe:intents', args, (rest, ack) => this.unsubscribeFilter(state, rest, ack)),
     );
     socket.on('unsubscribe:all', (...args: unknown[]) =>
       this.guarded(state, 'unsubscribe:all', args, (_rest, ack) => this.unsubscribeAll(state, ack)),
@@ -98,6 +103,7 @@ export class SocketHandlers {
     socket.on('disconnect', () => {
       this.sockets.delete(socket.id);
       state.queued.length = 0;
+      this.deps.subscriptions.drop(state.subs);
     });
   }
 
@@ -119,68 +125,64 @@ export class SocketHandlers {
 
   private subscribeIntent(state: SocketState, args: readonly unknown[], ack: AckCallback | null): void {
     const parsed = parseIntentId(args[0]);
-    if (!parsed.ok) {
-      this.refuse(state, 'subscribe:intent', parsed.refusal, ack);
-      return;
-    }
-    const id = parsed.value;
-    if (!state.intents.has(id) && state.intents.size >= this.deps.config.MAX_SUBSCRIPTIONS_PER_SOCKET) {
-      const max = this.deps.config.MAX_SUBSCRIPTIONS_PER_SOCKET;
-      this.refuse(
-        state,
-        'subscribe:intent',
-        { code: 'TOO_MANY_SUBSCRIPTIONS', message: `at most ${max} intent subscriptions per connection` },
-        ack,
-      );
-      return;
-    }
-    state.intents.add(id);
-    this.whenLive(state, () => {
-      const { socket } = state;
-      void socket.join(intentRoom(id));
-      const projection = this.deps.store.get(id);
-      if (projection !== undefined) {
-        const now = this.deps.clock();
-        socket.emit('intent:status', formatIntent(projection, now));
-        // a client subscribing after the proof was emitted still gets it (docs/socket-io.md)
-        if (projection.settlementProof !== null) {
-          socket.emit('intent:settlement_proof', formatSettlementProof(id, projection.settlementProof, now));
-        }
-      } else socket.emit('intent:not_found', { intentId: id });
-      reply(ack, null);
-    });
+    if (parsed.ok) this.subscribe(state, 'subscribe:intent', { kind: 'intent', intentId: parsed.value }, args[1], ack);
+    else this.refuse(state, 'subscribe:intent', parsed.refusal, ack);
   }
 
   private unsubscribeIntent(state: SocketState, args: readonly unknown[], ack: AckCallback | null): void {
     const parsed = parseIntentId(args[0]);
-    if (!parsed.ok) {
-      this.refuse(state, 'unsubscribe:intent', parsed.refusal, ack);
-      return;
-    }
-    const id = parsed.value;
-    state.intents.delete(id);
-    this.whenLive(state, () => {
-      void state.socket.leave(intentRoom(id));
-      reply(ack, null);
-    });
+    if (parsed.ok) this.unsubscribe(state, { kind: 'intent', intentId: parsed.value }, ack);
+    else this.refuse(state, 'unsubscribe:intent', parsed.refusal, ack);
   }
 
-  private subscribeAll(state: SocketState, ack: AckCallback | null): void {
+  private subscribeAll(state: SocketState, args: readonly unknown[], ack: AckCallback | null): void {
     const refused = checkAdminToken(this.deps.config.ADMIN_TOKEN, state.socket.handshake.auth);
-    if (refused !== null) {
-      this.refuse(state, 'subscribe:all', refused, ack);
-      return;
-    }
-    this.whenLive(state, () => {
-      void state.socket.join(ALL_INTENTS_ROOM);
-      state.socket.emit('mempool:stats', this.deps.store.stats());
-      reply(ack, null);
-    });
+    if (refused === null) this.subscribe(state, 'subscribe:all', { kind: 'all' }, args[0], ack);
+    else this.refuse(state, 'subscribe:all', refused, ack);
   }
 
   private unsubscribeAll(state: SocketState, ack: AckCallback | null): void {
+    this.unsubscribe(state, { kind: 'all' }, ack);
+  }
+
+  private subscribeFilter(state: SocketState, args: readonly unknown[], ack: AckCallback | null): void {
+    const parsed = parseFilter(args[0]);
+    if (parsed.ok) this.subscribe(state, 'subscribe:intents', { kind: 'filter', filter: parsed.value }, args[1], ack);
+    else this.refuse(state, 'subscribe:intents', parsed.refusal, ack);
+  }
+
+  private unsubscribeFilter(state: SocketState, args: readonly unknown[], ack: AckCallback | null): void {
+    const parsed = parseFilter(args[0]);
+    if (parsed.ok) this.unsubscribe(state, { kind: 'filter', filter: parsed.value }, ack);
+    else this.refuse(state, 'unsubscribe:intents', parsed.refusal, ack);
+  }
+
+  /** Checks the per-socket cap (intent rooms and filters together), then joins and answers once live. */
+  private subscribe(
+    state: SocketState,
+    event: ClientEventName,
+    spec: SubscriptionSpec,
+    rawOptions: unknown,
+    ack: AckCallback | null,
+  ): void {
+    const key = subscriptionKey(spec);
+    if (spec.kind !== 'all' && !state.counted.has(key)) {
+      const max = this.deps.config.MAX_SUBSCRIPTIONS_PER_SOCKET;
+      if (state.counted.size >= max) {
+        const message = `at most ${max} intent and filter subscriptions per connection`;
+        this.refuse(state, event, { code: 'TOO_MANY_SUBSCRIPTIONS', message }, ack);
+        return;
+      }
+      state.counted.add(key);
+    }
+    const resume = subscribeSince(rawOptions);
+    this.whenLive(state, () => this.deps.subscriptions.subscribe(state.subs, spec, resume, ack));
+  }
+
+  private unsubscribe(state: SocketState, spec: SubscriptionSpec, ack: AckCallback | null): void {
+    state.counted.delete(subscriptionKey(spec));
     this.whenLive(state, () => {
-      void state.socket.leave(ALL_INTENTS_ROOM);
+      this.deps.subscriptions.unsubscribe(state.subs, spec);
       reply(ack, null);
     });
   }

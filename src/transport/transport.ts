@@ -4,6 +4,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { Stream } from '../fanout/stream.js';
 import type { EmissionSink } from '../pipeline.js';
 import type { Projection } from '../reduce/projection.js';
 import type { MempoolStats } from '../reduce/stats.js';
@@ -12,6 +13,7 @@ import type { Metrics } from './metrics.js';
 /** Read-only view of the projections. */
 export interface ProjectionReader {
   get(intentId: string): Projection | undefined;
+  projections(): Iterable<Projection>;
   stats(): MempoolStats;
 }
 
@@ -35,6 +37,8 @@ export interface TransportDeps {
   readonly metrics: Metrics;
   readonly store: ProjectionReader;
   readonly readiness: () => Readiness;
+  /** positions and the resume window (the pipeline's) */
+  readonly stream: Stream;
   /** emission timestamps; Date.now by default */
   readonly clock?: () => number;
 }
@@ -43,6 +47,7 @@ export interface Transport extends EmissionSink {
   readonly httpServer: HttpServer;
   /** Listens on config HOST/PORT; resolves with the bound port (PORT=0 picks a free one). */
   listen(): Promise<number>;
+  advanced(): void;
   /** The pipeline caught up: answer subscriptions that waited for it. */
   caughtUp(): void;
   /** Disconnects every client and closes the server. */

@@ -81,7 +81,7 @@ describe('IntentClient on a node that restarts mid-stream', () => {
     await until('both subscriptions answered', () => oneSubscribed.length === 1 && allSubscribed.length === 1);
 
     await produceEvents(producer, topics, [...life1, ...proof1]);
-    const server = (): FormattedIntent | undefined => {
+    const server = (): Omit<FormattedIntent, 'position'> | undefined => {
       const p = nodes[nodes.length - 1]?.service.pipeline.store.get(followed);
       return p === undefined ? undefined : formatIntent(p, 0);
     };

@@ -44,7 +44,7 @@ const histories: fc.Arbitrary<Decoded> = historyArb({ maxIntents: 12, truncateRa
 const merged: fc.Arbitrary<IntentEvent[]> = histories.chain((h) => interleavingArb(h.lifecycle, h.proof));
 
 interface Final {
-  intents: FormattedIntent[];
+  intents: Omit<FormattedIntent, 'position'>[];
   tombstones: number;
   stats: MempoolStats;
 }

@@ -155,12 +155,12 @@ export async function readTopic(client: Kafka, topic: string, count: number, tim
 // Expected state
 
 /** Formatted projections of a store, `timestamp` 0, sorted by intentId. */
-export function projectionsOf(store: ProjectionStore): FormattedIntent[] {
+export function projectionsOf(store: ProjectionStore): Omit<FormattedIntent, 'position'>[] {
   return [...store.projections()].map((p) => formatIntent(p, 0)).sort((a, b) => (a.intentId < b.intentId ? -1 : 1));
 }
 
 /** The projections an in-process fold of `events` (in this order) gives. */
-export function expectedProjections(events: readonly IntentEventInput[]): FormattedIntent[] {
+export function expectedProjections(events: readonly IntentEventInput[]): Omit<FormattedIntent, 'position'>[] {
   const store = new ProjectionStore();
   for (const e of events) store.apply(decodeEvent(e));
   return projectionsOf(store);

@@ -18,7 +18,8 @@ import type { Ack, ClientToServerEvents, ServerEventName, ServerToClientEvents }
 import type { EventType, IntentEventInput } from '../../src/contract/events.js';
 import type { DeadLetterSink, EventSource, ReplayProgress, SourceBatch, SourceHandlers, SourceRecord } from '../../src/ingest/source.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import { Pipeline, runPipeline } from '../../src/pipeline.js';
+import { Stream } from '../../src/fanout/stream.js';
+import { DEFAULT_RESUME_WINDOW, Pipeline, runPipeline } from '../../src/pipeline.js';
 import { ProjectionStore } from '../../src/reduce/store.js';
 import { Metrics } from '../../src/transport/metrics.js';
 import { createTransport, type SocketTransport } from '../../src/transport/server.js';
@@ -37,6 +38,8 @@ export const LIFECYCLE_TOPIC = 'intents.lifecycle';
 export const PROOFS_TOPIC = 'intents.proofs';
 
 export interface HarnessOptions {
+  /** RESUME_WINDOW of the stream */
+  readonly resumeWindow?: number;
   /** configuration variables on top of PORT=0, HOST=127.0.0.1 and a high rate limit */
   readonly env?: Record<string, string>;
   /** catch up right after start (default false: the transport starts in replay mode) */
@@ -92,14 +95,16 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const clock = (): number => harness.now;
 
   const store = new ProjectionStore();
+  const topics = { lifecycle: LIFECYCLE_TOPIC, proofs: PROOFS_TOPIC };
+  const stream = new Stream(topics, opts.resumeWindow ?? DEFAULT_RESUME_WINDOW);
   const transport = createTransport(
-    { config, logger, metrics, store, readiness, clock },
+    { config, logger, metrics, store, stream, readiness, clock },
     {
       ...(opts.publicDir !== undefined ? { publicDir: opts.publicDir } : {}),
       ...(opts.fdLimit !== undefined ? { fdLimit: opts.fdLimit } : {}),
     },
   );
-  const pipeline = new Pipeline({ store, sink: transport, dlq, clock });
+  const pipeline = new Pipeline({ store, sink: transport, dlq, clock, topics, stream });
   const port = await transport.listen();
   const run = await runPipeline(pipeline, source, { onCaughtUp: () => (caughtUp = true) });
 

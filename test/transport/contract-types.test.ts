@@ -23,6 +23,7 @@ import {
   type ErrorPayload,
   type FormattedIntent,
   type HandshakeRefusal,
+  type IntentFilter,
   type InternalStatus,
   type MempoolStatsPayload,
   type NotFoundPayload,
@@ -34,6 +35,7 @@ import {
   type SettlementProofPayload,
   type StatusChangedPayload,
   type SocketTransport,
+  type SubscribeOptions,
 } from '../../src/index.js';
 
 type P<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];
@@ -99,17 +101,37 @@ describe('exported contract types', () => {
       message: string;
       limit: 'per_ip' | 'total' | 'fd_limit';
     }>();
-    expectTypeOf<Ack>().toEqualTypeOf<{ ok: true } | { ok: false; code: ErrorCode; message: string }>();
+    expectTypeOf<Ack>().toEqualTypeOf<{ ok: true; recovered?: boolean } | { ok: false; code: ErrorCode; message: string }>();
+    expectTypeOf<FormattedIntent>().toHaveProperty('position').toEqualTypeOf<string>();
+    expectTypeOf<FormattedIntent>().toHaveProperty('user').toEqualTypeOf<string | null>();
+    expectTypeOf<ProofPayload>().toHaveProperty('position').toEqualTypeOf<string>();
+    expectTypeOf<SettlementProofPayload>().toHaveProperty('position').toEqualTypeOf<string>();
+    expectTypeOf<RemovedPayload>().toHaveProperty('position').toEqualTypeOf<string>();
   });
 
-  it('client → server events are the five of the reference, each with an optional ack', () => {
+  it('client → server events: the five of the reference, filters, each with an optional {since} and ack', () => {
     expectTypeOf<keyof ClientToServerEvents>().toEqualTypeOf<
-      'subscribe:intent' | 'unsubscribe:intent' | 'subscribe:all' | 'unsubscribe:all' | 'ping'
+      'subscribe:intent' | 'unsubscribe:intent' | 'subscribe:all' | 'unsubscribe:all' | 'subscribe:intents' | 'unsubscribe:intents' | 'ping'
     >();
-    expectTypeOf<ClientToServerEvents['subscribe:intent']>().parameters.toEqualTypeOf<[intentId: string, ack?: AckCallback]>();
+    expectTypeOf<ClientToServerEvents['subscribe:intent']>().parameters.toEqualTypeOf<
+      [intentId: string, ack?: AckCallback] | [intentId: string, options: SubscribeOptions, ack?: AckCallback]
+    >();
     expectTypeOf<ClientToServerEvents['unsubscribe:intent']>().parameters.toEqualTypeOf<[intentId: string, ack?: AckCallback]>();
-    expectTypeOf<ClientToServerEvents['subscribe:all']>().parameters.toEqualTypeOf<[ack?: AckCallback]>();
+    expectTypeOf<ClientToServerEvents['subscribe:all']>().parameters.toEqualTypeOf<
+      [ack?: AckCallback] | [options: SubscribeOptions, ack?: AckCallback]
+    >();
+    expectTypeOf<ClientToServerEvents['subscribe:intents']>().parameters.toEqualTypeOf<
+      [filter: IntentFilter, ack?: AckCallback] | [filter: IntentFilter, options: SubscribeOptions, ack?: AckCallback]
+    >();
+    expectTypeOf<ClientToServerEvents['unsubscribe:intents']>().parameters.toEqualTypeOf<[filter: IntentFilter, ack?: AckCallback]>();
     expectTypeOf<ClientToServerEvents['ping']>().parameters.toEqualTypeOf<[ack?: AckCallback]>();
+    expectTypeOf<SubscribeOptions>().toEqualTypeOf<{ since?: string | undefined }>();
+    expectTypeOf<IntentFilter>().toEqualTypeOf<{
+      user?: string | undefined;
+      solver?: string | undefined;
+      fromChain?: number | undefined;
+      toChain?: number | undefined;
+    }>();
   });
 
   it('the server is a typed Server<ClientToServerEvents, ServerToClientEvents>, usable with a typed client', () => {
@@ -122,6 +144,10 @@ describe('exported contract types', () => {
       // @ts-expect-error intentId must be a string
       c.emit('subscribe:intent', 42);
       c.emit('subscribe:intent', '0x00');
+      c.emit('subscribe:intent', '0x00', { since: 'AQ' }, (ack) => ack.ok);
+      c.emit('subscribe:intents', { user: '0xME' }, { since: 'AQ' });
+      // @ts-expect-error a filter field has its type
+      c.emit('subscribe:intents', { fromChain: '1' });
     };
     expect(typeof check).toBe('function');
   });
@@ -142,6 +168,8 @@ describe('exported contract types', () => {
     expect(new ProjectionStore().size).toBe(0);
     expect(typeof Pipeline).toBe('function');
     expectTypeOf(emissionsFor).returns.toEqualTypeOf<Emission[]>();
-    expectTypeOf<Extract<Emission, { event: 'intent:status_changed' }>['payload']>().toEqualTypeOf<StatusChangedPayload>();
+    expectTypeOf<Extract<Emission, { event: 'intent:status_changed' }>['payload']>().toEqualTypeOf<
+      Omit<StatusChangedPayload, 'position'>
+    >();
   });
 });

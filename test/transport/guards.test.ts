@@ -8,6 +8,7 @@ import { type Ack, errorSchema, intentRoom, ALL_INTENTS_ROOM } from '../../src/c
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/transport/metrics.js';
+import { Stream } from '../../src/fanout/stream.js';
 import { createTransport } from '../../src/transport/server.js';
 import { io as ioClient } from 'socket.io-client';
 import {
@@ -111,12 +112,12 @@ describe.each(TRANSPORTS)('client errors over %s', (transport) => {
     expect(await emitAck(c, 'subscribe:intent', id(3))).toStrictEqual({
       ok: false,
       code: 'TOO_MANY_SUBSCRIPTIONS',
-      message: 'at most 2 intent subscriptions per connection',
+      message: 'at most 2 intent and filter subscriptions per connection',
     });
     expect(await error).toStrictEqual({
       event: 'subscribe:intent',
       code: 'TOO_MANY_SUBSCRIPTIONS',
-      message: 'at most 2 intent subscriptions per connection',
+      message: 'at most 2 intent and filter subscriptions per connection',
     });
     expect(roomsOf(h, c)).toEqual([intentRoom(id(1)), intentRoom(id(2))]);
     // the same intent again is not a new subscription; the all-intents room does not count
@@ -223,6 +224,7 @@ describe('a failing handler', () => {
       get: (): never => {
         throw new Error('store exploded');
       },
+      projections: () => [],
       stats: () => ({ total: 0, submitted: 0, matched: 0, executing: 0, completed: 0, failed: 0, cancelled: 0 }),
     };
     const t = createTransport({
@@ -230,6 +232,7 @@ describe('a failing handler', () => {
       logger: createLogger('silent', { pretty: false }),
       metrics: new Metrics({ defaultMetrics: false }),
       store,
+      stream: new Stream(undefined, 10),
       readiness: () => ({ ready: true, reason: null, caughtUp: true }),
     });
     const port = await t.listen();

@@ -6,9 +6,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FormattedIntent } from '../../src/contract/socket.js';
 import { ALL_INTENTS_ROOM, intentRoom } from '../../src/contract/socket.js';
-import type { Emission } from '../../src/fanout/emissions.js';
+import type { PositionedEmission } from '../../src/fanout/emissions.js';
+import type { Projection } from '../../src/reduce/projection.js';
+import { ProjectionStore } from '../../src/reduce/store.js';
+import { decodeEvent } from '../support/histories.js';
 import { RawSocketIo } from '../support/raw-engine.js';
-import { emitAck, id, record, startHarness, until, type Harness } from '../support/transport-harness.js';
+import { emitAck, id, record, startHarness, until, wire, type Harness } from '../support/transport-harness.js';
 
 let h: Harness | null = null;
 const raws: RawSocketIo[] = [];
@@ -19,6 +22,13 @@ afterEach(async () => {
 });
 
 const BOUND = 64 * 1024;
+
+/** The projection an emission is about (filters match on it; none is subscribed here). */
+function projection(n: number): Projection {
+  const store = new ProjectionStore();
+  store.apply(decodeEvent(wire('intent.submitted', id(n), '2030-01-01T00:00:00.000Z', { fromChain: 1, toChain: 10, amount: '1' })));
+  return store.get(id(n))!;
+}
 
 function intent(n: number, version: number): FormattedIntent {
   const at = '2030-01-01T00:00:00.000Z';
@@ -31,6 +41,7 @@ function intent(n: number, version: number): FormattedIntent {
     toChain: 10,
     amount: '1'.repeat(100),
     user: null,
+    position: 'AQ',
     createdAt: at,
     updatedAt: at,
     matchedAt: null,
@@ -69,8 +80,9 @@ describe('slow consumers', () => {
 
     let sent = 0;
     for (let round = 0; round < 2000 && (await counter(h, 'disconnects', 'slow_consumer')) === 0; round++) {
-      const batch: Emission[] = [];
-      for (let i = 0; i < 100; i++) batch.push({ rooms: [ALL_INTENTS_ROOM], event: 'intent:new', payload: intent(++sent, 1) });
+      const batch: PositionedEmission[] = [];
+      for (let i = 0; i < 100; i++)
+        batch.push({ rooms: [ALL_INTENTS_ROOM], event: 'intent:new', payload: intent(++sent, 1), intent: projection(1) });
       h.transport.deliver(batch);
       await tick();
     }
@@ -96,8 +108,9 @@ describe('slow consumers', () => {
     slow.stopReading();
     let sent = 0;
     for (let round = 0; round < 2000 && (await counter(h, 'withheldEmissions', 'lost')) === 0; round++) {
-      const batch: Emission[] = [];
-      for (let i = 0; i < 100; i++) batch.push({ rooms: [ALL_INTENTS_ROOM], event: 'intent:new', payload: intent(++sent, 1) });
+      const batch: PositionedEmission[] = [];
+      for (let i = 0; i < 100; i++)
+        batch.push({ rooms: [ALL_INTENTS_ROOM], event: 'intent:new', payload: intent(++sent, 1), intent: projection(1) });
       h.transport.deliver(batch);
       await tick();
     }
@@ -120,8 +133,9 @@ describe('slow consumers', () => {
     slow.stopReading();
     let version = 0;
     for (let round = 0; round < 2000 && (await counter(h, 'withheldEmissions', 'conflated')) < 1000; round++) {
-      const batch: Emission[] = [];
-      for (let i = 0; i < 100; i++) batch.push({ rooms: [intentRoom(id(7))], event: 'intent:status', payload: intent(7, ++version) });
+      const batch: PositionedEmission[] = [];
+      for (let i = 0; i < 100; i++)
+        batch.push({ rooms: [intentRoom(id(7))], event: 'intent:status', payload: intent(7, ++version), intent: projection(7) });
       h.transport.deliver(batch);
       await tick();
     }

@@ -124,6 +124,7 @@ describe('http', () => {
       failureReason: null,
       version: 2,
       user: '0xUSER',
+      position: h.pipeline.stream.position(),
       timestamp: FIXED_NOW,
     });
     expect(formattedIntentSchema.safeParse(json(ok)).success).toBe(true);
@@ -152,7 +153,14 @@ describe('http', () => {
     ]);
     const ok = await http(h, 'GET', `/intents/${A.toUpperCase().replace('0X', '0x')}/settlement-proof`);
     expect(ok.status).toBe(200);
-    expect(json(ok)).toStrictEqual({ intentId: A, proof: '0xNEWEST', verifier: '0xV', generatedAt: at(5), timestamp: FIXED_NOW });
+    expect(json(ok)).toStrictEqual({
+      intentId: A,
+      proof: '0xNEWEST',
+      verifier: '0xV',
+      generatedAt: at(5),
+      position: h.pipeline.stream.position(),
+      timestamp: FIXED_NOW,
+    });
     expect(settlementProofSchema.safeParse(json(ok)).success).toBe(true);
 
     const unknown = await http(h, 'GET', `/intents/${id(0xb)}/settlement-proof`);

@@ -44,7 +44,7 @@ describe('GET /openapi.json', () => {
     expect(result.errors ?? [], JSON.stringify(result.errors)).toEqual([]);
     expect(result.valid).toBe(true);
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/intents/{intentId}', '/intents/{intentId}/settlement-proof', '/metrics', '/readyz', '/stats'].sort(),
+      ['/healthz', '/intents', '/intents/{intentId}', '/intents/{intentId}/settlement-proof', '/metrics', '/readyz', '/stats'].sort(),
     );
   });
 

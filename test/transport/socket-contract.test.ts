@@ -24,6 +24,8 @@ const T0 = Date.parse('2026-11-27T10:00:00.000Z');
 const at = (s: number): string => new Date(T0 + s * 1000).toISOString();
 const A = id(0xa11ce);
 const SOLVER = '0x52908400098527886E0F7030069857D2E4169EE7';
+/** any position: positions have their own tests (test/transport/resume.test.ts) */
+const P = expect.any(String) as unknown as string;
 
 /** The formatted intent after `intent.submitted` at t=0 (1 → 10, "1000"), with overrides. */
 function formatted(overrides: Partial<FormattedIntent>): FormattedIntent {
@@ -45,6 +47,7 @@ function formatted(overrides: Partial<FormattedIntent>): FormattedIntent {
     failureReason: null,
     version: 1,
     user: null,
+    position: P,
     timestamp: FIXED_NOW,
     ...overrides,
   };
@@ -163,6 +166,7 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
       proofStatus: 'generating',
       oldProofStatus: 'pending',
       proofGeneratedAt: null,
+      position: P,
       timestamp: s.now,
     };
     expect(s.room).toStrictEqual([
@@ -174,7 +178,7 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
     // 3. proof generated, with its own proofGeneratedAt
     s = await step(wire('proof.generated', A, at(3), { proofGeneratedAt: at(2) }));
     f = formatted({ proofStatus: 'generated', updatedAt: at(3), version: 3, timestamp: s.now });
-    proof = { intentId: A, proofStatus: 'generated', oldProofStatus: 'generating', proofGeneratedAt: at(2), timestamp: s.now };
+    proof = { intentId: A, proofStatus: 'generated', oldProofStatus: 'generating', proofGeneratedAt: at(2), position: P, timestamp: s.now };
     expect(s.room).toStrictEqual([
       ['intent:status', f],
       ['intent:proof', proof],
@@ -184,7 +188,7 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
     // 4. proofs verified → normalized status proofs_verified
     s = await step(wire('proof.verified', A, at(4)));
     f = formatted({ status: 'proofs_verified', proofStatus: 'verified', updatedAt: at(4), version: 4, timestamp: s.now });
-    proof = { intentId: A, proofStatus: 'verified', oldProofStatus: 'generated', proofGeneratedAt: at(2), timestamp: s.now };
+    proof = { intentId: A, proofStatus: 'verified', oldProofStatus: 'generated', proofGeneratedAt: at(2), position: P, timestamp: s.now };
     expect(s.room).toStrictEqual([
       ['intent:status', f],
       ['intent:proof', proof],
@@ -206,6 +210,7 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
       htlcState: 'awaiting_source_lock',
       updatedAt: at(6),
       version: 6,
+      position: P,
       timestamp: s.now,
     });
     expect(s.room).toStrictEqual([['intent:status', f]]);
@@ -229,6 +234,7 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
       txHashes: { sourceLock: '0xs1', destinationLock: '0xd1' },
       updatedAt: at(8),
       version: 8,
+      position: P,
       timestamp: s.now,
     });
     const hashes9 = { sourceLock: '0xs1', destinationLock: '0xd1', destinationWithdraw: '0xd2' };
@@ -238,6 +244,7 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
       txHashes: hashes9,
       updatedAt: at(9),
       version: 9,
+      position: P,
       timestamp: s.now,
     });
     expect(s.room).toStrictEqual([
@@ -254,11 +261,15 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
       txHashes: hashes9,
       updatedAt: at(10),
       version: 10,
+      position: P,
       timestamp: s.now,
     });
     expect(s.room).toStrictEqual([
       ['intent:status', f],
-      ['intent:settlement_proof', { intentId: A, proof: '0xproofbytes', verifier: '0xverifier', generatedAt: at(10), timestamp: s.now }],
+      [
+        'intent:settlement_proof',
+        { intentId: A, proof: '0xproofbytes', verifier: '0xverifier', generatedAt: at(10), position: P, timestamp: s.now },
+      ],
     ]);
     expect(s.all).toStrictEqual([]);
 
@@ -272,6 +283,7 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
       completedAt: at(11),
       updatedAt: at(11),
       version: 11,
+      position: P,
       timestamp: s.now,
     });
     expect(s.room).toStrictEqual([['intent:status', f]]);
@@ -279,8 +291,8 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
 
     // 11. removed → intent:removed to both rooms
     s = await step(wire('intent.removed', A, at(12)));
-    expect(s.room).toStrictEqual([['intent:removed', { intentId: A, timestamp: s.now }]]);
-    expect(s.all).toStrictEqual([['intent:removed', { intentId: A, timestamp: s.now }]]);
+    expect(s.room).toStrictEqual([['intent:removed', { intentId: A, position: P, timestamp: s.now }]]);
+    expect(s.all).toStrictEqual([['intent:removed', { intentId: A, position: P, timestamp: s.now }]]);
 
     // the socket subscribed to another intent saw nothing but its own answers
     await barrier(other);
@@ -297,7 +309,14 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
     await emitAck(c, 'subscribe:intent', A);
     const settlement = nextEvent(c, 'intent:settlement_proof');
     await h.feed([wire('proof.settlement_generated', A, at(1), { proof: 'p' })]);
-    expect(await settlement).toStrictEqual({ intentId: A, proof: 'p', verifier: null, generatedAt: at(1), timestamp: FIXED_NOW });
+    expect(await settlement).toStrictEqual({
+      intentId: A,
+      proof: 'p',
+      verifier: null,
+      generatedAt: at(1),
+      position: P,
+      timestamp: FIXED_NOW,
+    });
     expectAllValid(rec);
   });
 
@@ -313,7 +332,10 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
     await barrier(c);
     expect(rec.all.filter((r) => r.event !== 'pong').map((r) => [r.event, r.payload])).toStrictEqual([
       ['intent:status', formatted({ user: '0xWALLET', updatedAt: at(2), version: 3 })],
-      ['intent:settlement_proof', { intentId: A, proof: '0xLATEST', verifier: '0xV', generatedAt: at(2), timestamp: FIXED_NOW }],
+      [
+        'intent:settlement_proof',
+        { intentId: A, proof: '0xLATEST', verifier: '0xV', generatedAt: at(2), position: P, timestamp: FIXED_NOW },
+      ],
     ]);
     expectAllValid(rec);
   });
@@ -329,7 +351,7 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
       ['intent:new', f],
       [
         'intent:proof_changed',
-        { intentId: A, proofStatus: 'generating', oldProofStatus: 'pending', proofGeneratedAt: null, timestamp: FIXED_NOW },
+        { intentId: A, proofStatus: 'generating', oldProofStatus: 'pending', proofGeneratedAt: null, position: P, timestamp: FIXED_NOW },
       ],
     ]);
     expectAllValid(rec);
@@ -364,9 +386,9 @@ describe.each(TRANSPORTS)('socket contract over %s', (transport) => {
 
 describe('payload validation', () => {
   it('rejects payloads that break the contract (the checks above can fail)', () => {
-    expect(payloadProblems('intent:removed', { intentId: A, timestamp: 1 })).toEqual([]);
-    expect(payloadProblems('intent:removed', { intentId: A.toUpperCase(), timestamp: 1 })).toHaveLength(2);
-    expect(payloadProblems('intent:removed', { intentId: A, timestamp: 1, extra: true })).toHaveLength(2);
+    expect(payloadProblems('intent:removed', { intentId: A, position: 'AQ', timestamp: 1 })).toEqual([]);
+    expect(payloadProblems('intent:removed', { intentId: A.toUpperCase(), position: 'AQ', timestamp: 1 })).toHaveLength(2);
+    expect(payloadProblems('intent:removed', { intentId: A, position: 'AQ', timestamp: 1, extra: true })).toHaveLength(2);
     expect(payloadProblems('intent:status_changed', { ...formatted({}), oldStatus: 'proofs_pending' })).toHaveLength(2);
     expect(payloadProblems('mempool:stats', { total: 1 })).toHaveLength(2);
     expect(payloadProblems('intent:unknown', {})).toHaveLength(1);

@@ -85,7 +85,7 @@ describe.each(TRANSPORTS)('subscriptions over %s', (transport) => {
     h.now = FIXED_NOW + 7;
     await h.feed([wire('intent.removed', A, at(5))]);
     await Promise.all([roomOnly, allOnly, both, bystander].map(barrier));
-    const removed = { intentId: A, timestamp: FIXED_NOW + 7 };
+    const removed = { intentId: A, position: expect.any(String), timestamp: FIXED_NOW + 7 };
     expect(recs[0]!.of('intent:removed')).toStrictEqual([removed]);
     expect(recs[1]!.of('intent:removed')).toStrictEqual([removed]);
     // one broadcast to [intent room, all room]: a socket in both rooms receives it once
