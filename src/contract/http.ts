@@ -4,7 +4,7 @@
  * writes the response schema to `schemas/`.
  */
 import { z } from 'zod';
-import { FRONTEND_STATUSES, PROOF_STATUSES } from '../reduce/status.js';
+import { FRONTEND_STATUSES, PROOF_STATUSES } from './status.js';
 import { formattedIntentSchema, positionSchema } from './socket.js';
 
 export const DEFAULT_LIST_LIMIT = 50;

@@ -1,6 +1,6 @@
 /**
- * Validation of what clients send (docs/contract.md § Socket.IO): the arguments of the five client
- * events, the acknowledgement callback, and the admin token of `subscribe:all`.
+ * Validation of what clients send (docs/contract.md § Socket.IO): the arguments of the client
+ * events (filters and `{since}` included), the acknowledgement callback, and the admin token of `subscribe:all`.
  * Pure functions of their input; the socket handlers turn a refusal into an `error` event
  * `{event, code, message}` (and `{ok:false, code, message}` to the ack, when there is one).
  */
