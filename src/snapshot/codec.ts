@@ -16,10 +16,11 @@
  *
  * Changing this layout (or what the store keeps) changes FORMAT_VERSION in envelope.ts.
  */
-import type { IntentState, Projection, SettlementProof, TxHashes, TxHashKey } from '../reduce/projection.js';
+import type { IntentState, Projection, SettlementProof, TxHashes } from '../reduce/projection.js';
 import { EMPTY_TX_HASHES } from '../reduce/projection.js';
 import { HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES } from '../contract/status.js';
 import type { StoreImage, TombstoneEntry } from '../reduce/store.js';
+import { TX_KEYS } from '../reduce/record.js';
 
 const MAGIC = 0x49505331; // "IPS1"
 const HEADER_BYTES = 6 * 4 + 3 * 8;
@@ -34,14 +35,6 @@ const F64_FIELDS = [
   'proofGeneratedAt',
   'dedupHorizon',
 ] as const satisfies readonly (keyof Projection)[];
-const TX_KEYS = [
-  'sourceLock',
-  'destinationLock',
-  'destinationWithdraw',
-  'sourceWithdraw',
-  'sourceRefund',
-  'destinationRefund',
-] as const satisfies readonly TxHashKey[];
 const PLAIN_STRINGS = ['solver', 'amount', 'user', 'error', 'failureReason'] as const satisfies readonly (keyof Projection)[];
 /** string columns: PLAIN_STRINGS, then the settlement proof's proof and verifier, then TX_KEYS */
 const PROOF_COL = PLAIN_STRINGS.length;
@@ -95,6 +88,22 @@ function layout(z: Sizes) {
   return { ids, kind, removedAt, u8, version, f64, str, seen, seenAt, qIds, qAt, qDue, strLen, strBytes, total: at };
 }
 
+/** The typed-array views of the fixed-width columns, over an image laid out by `layout`. */
+function columns(ab: ArrayBuffer, o: ReturnType<typeof layout>, z: Sizes) {
+  return {
+    kind: new Uint8Array(ab, o.kind, z.n),
+    removedAt: new Float64Array(ab, o.removedAt, z.n),
+    u8: new Uint8Array(ab, o.u8, z.l * U8_COLUMNS),
+    version: new Uint32Array(ab, o.version, z.l),
+    f64: new Float64Array(ab, o.f64, z.l * F64_COLUMNS),
+    str: new Uint32Array(ab, o.str, z.l * STRING_COLUMNS),
+    seen: new Float64Array(ab, o.seen, z.k),
+    seenAt: new Float64Array(ab, o.seenAt, z.k),
+    qAt: new Float64Array(ab, o.qAt, z.q),
+    qDue: new Float64Array(ab, o.qDue, z.q),
+  };
+}
+
 function writeId(buf: Buffer, at: number, id: string): void {
   if (!INTENT_ID.test(id)) throw new Error(`cannot snapshot intent id ${JSON.stringify(id)}: not 0x + 64 lower-case hex digits`);
   buf.write(id.slice(2), at, 32, 'hex');
@@ -141,14 +150,7 @@ export function encodeImage(image: StoreImage): Uint8Array {
   dv.setFloat64(32, image.proofTime, true);
   dv.setFloat64(40, image.eventsApplied, true);
 
-  const kind = new Uint8Array(ab, o.kind, sizes.n);
-  const removedAt = new Float64Array(ab, o.removedAt, sizes.n);
-  const u8 = new Uint8Array(ab, o.u8, l * U8_COLUMNS);
-  const version = new Uint32Array(ab, o.version, l);
-  const f64 = new Float64Array(ab, o.f64, l * F64_COLUMNS);
-  const str = new Uint32Array(ab, o.str, l * STRING_COLUMNS);
-  const seen = new Float64Array(ab, o.seen, k);
-  const seenAt = new Float64Array(ab, o.seenAt, k);
+  const { kind, removedAt, u8, version, f64, str, seen, seenAt, qAt, qDue } = columns(ab, o, sizes);
   let j = 0;
   let kk = 0;
   entries.forEach(([id, state], i) => {
@@ -177,8 +179,6 @@ export function encodeImage(image: StoreImage): Uint8Array {
     }
     j++;
   });
-  const qAt = new Float64Array(ab, o.qAt, sizes.q);
-  const qDue = new Float64Array(ab, o.qDue, sizes.q);
   queue.forEach((e, i) => {
     writeId(buf, o.qIds + i * 32, e.intentId);
     qAt[i] = e.removedAt;
@@ -236,14 +236,7 @@ export function decodeImage(bytes: Uint8Array): StoreImage {
     strings[i + 1] = buf.toString('utf8', at, at + strLen[i]!);
     at += strLen[i]!;
   }
-  const kind = new Uint8Array(ab, o.kind, n);
-  const removedAt = new Float64Array(ab, o.removedAt, n);
-  const u8 = new Uint8Array(ab, o.u8, l * U8_COLUMNS);
-  const version = new Uint32Array(ab, o.version, l);
-  const f64 = new Float64Array(ab, o.f64, l * F64_COLUMNS);
-  const str = new Uint32Array(ab, o.str, l * STRING_COLUMNS);
-  const seen = new Float64Array(ab, o.seen, k);
-  const seenAt = new Float64Array(ab, o.seenAt, k);
+  const { kind, removedAt, u8, version, f64, str, seen, seenAt, qAt, qDue } = columns(ab, o, { n, l, q, k, s, stringBytes });
   const string = (col: number, j: number): string | null => {
     const r = str[col * l + j]!;
     if (r === 0) return null;
@@ -311,8 +304,6 @@ export function decodeImage(bytes: Uint8Array): StoreImage {
     j++;
     states[i] = [id, { kind: 'live', projection, removedAt: removed }];
   }
-  const qAt = new Float64Array(ab, o.qAt, q);
-  const qDue = new Float64Array(ab, o.qDue, q);
   const tombstoneQueue = new Array<TombstoneEntry>(q);
   for (let i = 0; i < q; i++) {
     tombstoneQueue[i] = {
