@@ -195,7 +195,7 @@ export class KafkaDlq implements DeadLetterSink {
     try {
       await this.send(record, reason);
     } catch (err) {
-      const message = errorOf(err).message;
+      const message = this.failureOf(err);
       this.markUnwritable(message);
       this.refuse(record, reason);
       throw this.writeError(record, message, err);
@@ -208,6 +208,20 @@ export class KafkaDlq implements DeadLetterSink {
     if (this.recovering !== null) clearTimeout(this.recovering);
     this.recovering = null;
     await this.producer.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * Why a write failed, in the operator's words: a topic the broker does not host (deleted, or not
+   * created yet) reads the same whether the start-up check or a later write found it.
+   */
+  private failureOf(err: unknown): string {
+    const message = errorOf(err).message;
+    const missing = [err, (err as { originalError?: unknown })?.originalError, (err as { cause?: unknown })?.cause].some(
+      (e) => kafkaErrorType(e) === 'UNKNOWN_TOPIC_OR_PARTITION',
+    );
+    return missing || message.includes('does not host this topic-partition')
+      ? `Kafka topic "${this.topic}" does not exist on the broker (${message})`
+      : message;
   }
 
   private writeError(record: SourceRecord, message: string, cause?: unknown): DeadLetterWriteError {
@@ -280,7 +294,7 @@ export class KafkaDlq implements DeadLetterSink {
         this.pending.delete(key);
       }
     } catch (err) {
-      if (this.outage !== null) this.outage.reason = errorOf(err).message;
+      if (this.outage !== null) this.outage.reason = this.failureOf(err);
       await this.renewProducer();
       this.recoveryRunning = false;
       this.scheduleRecovery();
