@@ -25,7 +25,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../test/support/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,18 +136,6 @@ function stamped(e: IntentEventInput, nowIso: string): string {
   const copy = { ...e, occurredAt: nowIso } as IntentEventInput & { data?: Record<string, unknown> };
   if (copy.type === 'proof.generated') copy.data = { proofGeneratedAt: nowIso };
   return JSON.stringify(copy);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

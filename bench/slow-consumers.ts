@@ -20,7 +20,7 @@
  * Broker: KAFKA_BROKERS, or a local jar broker on 127.0.0.1:29092 started (and stopped) here.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../test/support/ports.js';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
@@ -35,18 +35,6 @@ const stalled = arg('stalled', 20);
 const warmup = arg('warmup', 15);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function metric(url: string, name: string, label = ''): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
