@@ -5,25 +5,25 @@
  *   const client = new IntentClient({ url: 'http://localhost:3000' });
  *   const one = client.followIntent(id, { intent: (i) => render(i) });
  *   const all = client.followAll({ list: (intents) => reset(intents), intent: (i) => upsert(i), removed: (r) => drop(r.intentId) });
- *   const mine = client.followFilter({ user: '0xabc' }, { ... });
+ *   const mine = client.followFilter({ user: '0xabc', status: 'executing' }, { list, intent, left: (id) => drop(id) }, { loadList: true });
  *   one.unsubscribe(); client.close();
  *
  * What every frontend would otherwise write itself:
  * - resubscribe after a reconnect (rooms do not survive one), with `{since: position}` of the last
- *   emission the subscription received, so that the server can send exactly what was missed;
- * - a list reload (`GET /intents`, with the filter) when the server answers `recovered: false`
- *   (or cannot resume at all), and, with `loadList`, on start before subscribing with the list's
- *   own position, so that list + stream miss nothing and repeat nothing.
+ *   emission the subscription received, so that the server sends exactly what was missed;
+ * - a list reload (`GET /intents`, with the filter) when the server answers `recovered: false`;
+ *   events that arrive meanwhile wait and are delivered after the list unless it already reflects
+ *   them (src/client/position.ts); with `loadList`, the list first, then subscribe with its position;
+ * - filters: the server filters rooms on user/solver/chains, the client applies `status` and keeps
+ *   the view (the intents matching now), so an intent that stops matching is announced (`left`).
  *
- * It imports nothing at run time but socket.io-client (the contract's types are erased), so the
- * service can serve it to browsers as one module (GET /client/intent-client.js, with an import map
- * for `socket.io-client`).
+ * At run time it imports only socket.io-client and its sibling modules (filter, position, route), so
+ * the service serves it to browsers (GET /client/intent-client.js and siblings; an import map names socket.io-client).
  */
-import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import type {
   Ack,
   ClientToServerEvents,
-  ErrorPayload,
   FormattedIntent,
   MempoolStatsPayload,
   NotFoundPayload,
@@ -32,71 +32,14 @@ import type {
   ServerToClientEvents,
   SettlementProofPayload,
 } from '../contract/socket.js';
+import type { IntentFilter } from './filter.js';
+import { listQuery, serverPart } from './filter.js';
+import { compareEmissions, includes } from './position.js';
+import { type AnyPayload, belongs, deliverIntent, deliverProof, inView, newSub, type Room, type Sub, type Target } from './route.js';
+import type { FollowHandlers, FollowOptions, IntentClientOptions, IntentEvent, Subscription } from './types.js';
 
-/** `subscribe:intents`: equality on every given field (at least one). */
-export interface IntentFilter {
-  readonly user?: string;
-  readonly solver?: string;
-  readonly fromChain?: number;
-  readonly toChain?: number;
-}
-
-export type IntentEvent = 'intent:status' | 'intent:new' | 'intent:status_changed';
-
-export interface FollowHandlers {
-  /** the whole current state of an intent (`intent:status`, `intent:new`, `intent:status_changed`) */
-  intent?(intent: FormattedIntent, event: IntentEvent): void;
-  /** `intent:proof` / `intent:proof_changed` */
-  proof?(proof: ProofPayload): void;
-  settlementProof?(proof: SettlementProofPayload): void;
-  removed?(removed: RemovedPayload): void;
-  notFound?(payload: NotFoundPayload): void;
-  /** `mempool:stats` (all intents only) */
-  stats?(stats: MempoolStatsPayload): void;
-  /** the current list (all intents or the filter's): on start with `loadList`, and whenever the stream could not be resumed */
-  list?(intents: FormattedIntent[]): void;
-  /** each (re)subscription's answer: `resumed` when it asked for `{since}`, `recovered` as the server said */
-  subscribed?(info: { readonly resumed: boolean; readonly recovered: boolean }): void;
-  /** a refused subscription or a failed list load */
-  error?(error: ErrorPayload | Error): void;
-}
-
-export interface FollowOptions {
-  /** load `GET /intents` (with the filter) before subscribing (all intents and filters only) */
-  readonly loadList?: boolean;
-}
-
-export interface Subscription {
-  /** the position of the last emission this subscription received (or of its list), null before any */
-  readonly position: string | null;
-  unsubscribe(): void;
-}
-
-export interface IntentClientOptions {
-  /** the service, e.g. `http://localhost:3000`; the page's own origin in a browser by default */
-  readonly url?: string;
-  /** `ADMIN_TOKEN`, when the service needs it for `subscribe:all` */
-  readonly token?: string;
-  /** passed to socket.io-client's `io()` */
-  readonly socket?: Partial<ManagerOptions & SocketOptions>;
-  /** most intents a list reload fetches (pages of 500) */
-  readonly maxListed?: number;
-}
-
-type Target =
-  | { readonly kind: 'intent'; readonly intentId: string }
-  | { readonly kind: 'all' }
-  | { readonly kind: 'filter'; readonly filter: IntentFilter };
-
-interface Sub {
-  readonly target: Target;
-  readonly handlers: FollowHandlers;
-  readonly loadList: boolean;
-  position: string | null;
-  active: boolean;
-}
-
-type AnyPayload = { readonly intentId?: string; readonly position?: string };
+export type { IntentFilter } from './filter.js';
+export type { FollowHandlers, FollowOptions, IntentClientOptions, IntentEvent, Subscription } from './types.js';
 
 const PAGE = 500;
 
@@ -106,6 +49,8 @@ export class IntentClient {
   private readonly baseUrl: string;
   private readonly maxListed: number;
   private closed = false;
+  /** the position of the last emission this socket received, whatever its room */
+  private lastPosition: string | null = null;
 
   constructor(opts: IntentClientOptions = {}) {
     this.baseUrl = (opts.url ?? (typeof location === 'undefined' ? 'http://localhost:3000' : location.origin)).replace(/\/$/, '');
@@ -123,6 +68,13 @@ export class IntentClient {
     // after a server-side disconnect: a restarting node (or another behind the same address) will
     // answer again, so retry, with the manager's back-off
     this.socket.on('disconnect', (reason) => {
+      for (const s of this.subs) {
+        // answers that did not come will not: the resume from the subscription's position sends it again
+        s.held = null;
+        // in its room, nothing for it yet: it missed nothing up to the last emission the socket got
+        if (s.joined && s.position === null) s.position = this.lastPosition;
+        s.joined = false;
+      }
       if (reason === 'io server disconnect' && !this.closed) this.socket.connect();
     });
     this.listen();
@@ -142,9 +94,9 @@ export class IntentClient {
     return this.add({ kind: 'all' }, handlers, opts);
   }
 
-  /** The intents matching a filter (`subscribe:intents`). */
+  /** The intents matching a filter (`subscribe:intents`; a status-only filter uses `subscribe:all`). */
   followFilter(filter: IntentFilter, handlers: FollowHandlers, opts: FollowOptions = {}): Subscription {
-    return this.add({ kind: 'filter', filter: { ...filter } }, handlers, opts);
+    return this.add({ kind: 'filter', filter: { ...filter }, server: serverPart(filter) }, handlers, opts);
   }
 
   /** Fetches the current list (`GET /intents`, newest first), following cursors up to `maxListed`. */
@@ -153,13 +105,14 @@ export class IntentClient {
     let cursor: string | null = null;
     let position: string | null = null;
     do {
-      const q = new URLSearchParams({ limit: String(PAGE) });
-      for (const [k, v] of Object.entries(filter)) if (v !== undefined) q.set(k, String(v));
+      const q = listQuery(filter);
+      q.set('limit', String(Math.min(PAGE, this.maxListed - intents.length)));
       if (cursor !== null) q.set('cursor', cursor);
       const res = await fetch(`${this.baseUrl}/intents?${q}`);
       if (!res.ok) throw new Error(`GET /intents answered ${res.status}`);
       const page = (await res.json()) as { intents: FormattedIntent[]; nextCursor: string | null; position?: string };
       intents.push(...page.intents);
+      // the first page's position: later pages may already include some of what the stream sends after it
       position ??= page.position ?? null;
       cursor = page.nextCursor;
     } while (cursor !== null && intents.length < this.maxListed);
@@ -175,9 +128,10 @@ export class IntentClient {
   }
 
   private add(target: Target, handlers: FollowHandlers, opts: FollowOptions): Subscription {
-    const sub: Sub = { target, handlers, loadList: opts.loadList === true && target.kind !== 'intent', position: null, active: true };
+    const loadList = opts.loadList === true && target.kind !== 'intent';
+    const sub = newSub(target, handlers, loadList);
     this.subs.add(sub);
-    if (sub.loadList) void this.reload(sub).then(() => this.socket.connected && this.subscribe(sub));
+    if (loadList) void this.reload(sub).then(() => this.socket.connected && this.subscribe(sub));
     else if (this.socket.connected) this.subscribe(sub);
     return {
       get position() {
@@ -187,100 +141,126 @@ export class IntentClient {
         if (!sub.active) return;
         sub.active = false;
         this.subs.delete(sub);
-        if (!this.socket.connected) return;
+        // the server holds one subscription per room and socket: leave it when no other one uses it
+        if (!this.socket.connected || [...this.subs].some((s) => s.key === sub.key)) return;
         const t = sub.target;
         if (t.kind === 'intent') this.socket.emit('unsubscribe:intent', t.intentId);
-        else if (t.kind === 'all') this.socket.emit('unsubscribe:all');
-        else this.emit('unsubscribe:intents', t.filter);
+        else if (t.kind === 'all' || t.server === null) this.socket.emit('unsubscribe:all');
+        else this.socket.emit('unsubscribe:intents', t.server);
       },
     };
   }
 
   /** Joins the subscription's room, from its last position when it has one. */
   private subscribe(sub: Sub): void {
-    if (!sub.active || (sub.loadList && sub.position === null && !this.listed.has(sub))) return;
+    if (!sub.active || !sub.listed) return;
     const since = sub.position;
-    const args: unknown[] = [];
-    if (sub.target.kind === 'intent') args.push(sub.target.intentId);
-    if (sub.target.kind === 'filter') args.push(sub.target.filter);
-    if (since !== null) args.push({ since });
-    const event = sub.target.kind === 'intent' ? 'subscribe:intent' : sub.target.kind === 'all' ? 'subscribe:all' : 'subscribe:intents';
-    this.emit(event, ...args, (ack: Ack) => {
-      if (!sub.active) return;
-      if (!ack.ok) {
-        sub.handlers.error?.({ event, code: ack.code, message: ack.message });
+    const opt = since === null ? [] : [{ since }];
+    const n = ++sub.subscribes;
+    // until the answer, what arrives for it waits: a resume of another subscription of this socket
+    // may send some of its events (an intent's removal) before its own resume sends the earlier ones
+    sub.held = [];
+    const done = (event: string) => (ack: Ack) => {
+      if (!sub.active || n !== sub.subscribes) return;
+      const held = (sub.held ?? []).sort((a, b) => compareEmissions(a.position, b.position));
+      sub.held = null;
+      const recovered = ack.ok && ack.recovered === true;
+      sub.joined = ack.ok;
+      // the server gave a fresh answer instead of what was missed: the list is stale
+      if (ack.ok && since !== null && !recovered && this.reloads(sub)) {
+        sub.buffer = [...(sub.buffer ?? []), ...held];
+        sub.handlers.subscribed?.({ resumed: true, recovered });
+        void this.reload(sub);
         return;
       }
-      const recovered = (ack as { recovered?: boolean }).recovered === true;
-      sub.handlers.subscribed?.({ resumed: since !== null, recovered });
-      // the server gave a fresh answer instead of what was missed: the list is stale
-      if (since !== null && !recovered) void this.reload(sub);
-    });
+      if (sub.buffer !== null)
+        sub.buffer.push(...held); // a list reload is under way: after it
+      else for (const p of held) p.deliver();
+      if (!ack.ok) sub.handlers.error?.({ event, code: ack.code, message: ack.message });
+      else sub.handlers.subscribed?.({ resumed: since !== null, recovered });
+    };
+    const t = sub.target;
+    const emit = this.socket.emit.bind(this.socket) as (event: string, ...args: unknown[]) => void;
+    if (t.kind === 'intent') emit('subscribe:intent', t.intentId, ...opt, done('subscribe:intent'));
+    else if (t.kind === 'all' || t.server === null) emit('subscribe:all', ...opt, done('subscribe:all'));
+    else emit('subscribe:intents', t.server, ...opt, done('subscribe:intents'));
   }
 
-  private readonly listed = new WeakSet<Sub>();
+  /** Does the subscription keep a list (filters, and all intents with a `list` handler)? */
+  private reloads(sub: Sub): boolean {
+    return sub.target.kind === 'filter' || (sub.target.kind === 'all' && sub.handlers.list !== undefined);
+  }
 
+  /** Loads the list; what waits in the buffer meanwhile is delivered after it unless the list reflects it. */
   private async reload(sub: Sub): Promise<void> {
-    if (sub.target.kind === 'intent' || sub.handlers.list === undefined) {
-      this.listed.add(sub);
+    const t = sub.target;
+    if (t.kind === 'intent' || !this.reloads(sub)) {
+      sub.listed = true;
       return;
     }
+    const gen = ++sub.reloads;
+    let list: { intents: FormattedIntent[]; position: string | null } | null = null;
     try {
-      const { intents, position } = await this.list(sub.target.kind === 'filter' ? sub.target.filter : {});
-      if (!sub.active) return;
-      this.listed.add(sub);
-      if (position !== null) sub.position = position;
-      sub.handlers.list?.(intents);
+      list = await this.list(t.kind === 'filter' ? t.filter : {});
     } catch (err) {
-      this.listed.add(sub);
       sub.handlers.error?.(err instanceof Error ? err : new Error(String(err)));
     }
+    if (!sub.active || gen !== sub.reloads) return; // a newer reload will finish it
+    sub.listed = true;
+    const pending = sub.buffer ?? [];
+    sub.buffer = null;
+    const at = list?.position ?? null;
+    if (list !== null) {
+      if (at !== null) sub.position = at;
+      sub.view.clear();
+      if (t.kind === 'filter') for (const i of list.intents) sub.view.set(i.intentId, i.status);
+      sub.handlers.list?.(list.intents);
+    }
+    for (const p of pending) if (at === null || p.position === undefined || !includes(at, p.position)) p.deliver();
   }
 
-  /** socket.emit for events the typed contract of this version may not list yet (filters, options). */
-  private emit(event: string, ...args: unknown[]): void {
-    (this.socket.emit as (event: string, ...args: unknown[]) => unknown).call(this.socket, event, ...args);
-  }
-
-  /** Routes each server event to the subscriptions it belongs to, and keeps their positions. */
+  /** Routes each server event to the subscriptions it belongs to (route.ts), and keeps their positions. */
   private listen(): void {
-    const route = (payload: AnyPayload, room: 'intent' | 'all' | 'both', deliver: (h: FollowHandlers) => void): void => {
+    const route = (event: string, payload: AnyPayload, room: Room, deliver: (s: Sub) => void): void => {
+      if (payload.position !== undefined) this.lastPosition = payload.position;
       for (const s of this.subs) {
-        if (!s.active) continue;
-        const t = s.target;
-        const mine =
-          t.kind === 'intent'
-            ? room !== 'all' && payload.intentId === t.intentId
-            : t.kind === 'all'
-              ? room !== 'intent'
-              : matches(t.filter, payload);
-        if (!mine) continue;
-        if (payload.position !== undefined) s.position = payload.position;
-        deliver(s.handlers);
+        if (!s.active || !belongs(s, event, payload, room)) continue;
+        const item = {
+          position: payload.position,
+          deliver: () => {
+            if (!s.active) return;
+            // the position moves with what reached the handlers: a resume from it misses nothing
+            if (payload.position !== undefined) s.position = payload.position;
+            deliver(s);
+          },
+        };
+        if (s.held !== null) s.held.push(item);
+        else if (s.buffer !== null) s.buffer.push(item);
+        else item.deliver();
       }
     };
     const on = this.socket.on.bind(this.socket) as (event: string, fn: (payload: never) => void) => void;
-    on('intent:status', (p: FormattedIntent) => route(p, 'intent', (h) => h.intent?.(p, 'intent:status')));
-    on('intent:proof', (p: ProofPayload) => route(p, 'intent', (h) => h.proof?.(p)));
-    on('intent:settlement_proof', (p: SettlementProofPayload) => route(p, 'intent', (h) => h.settlementProof?.(p)));
-    on('intent:not_found', (p: NotFoundPayload) => route(p, 'intent', (h) => h.notFound?.(p)));
-    on('intent:new', (p: FormattedIntent) => route(p, 'all', (h) => h.intent?.(p, 'intent:new')));
-    on('intent:status_changed', (p: FormattedIntent) => route(p, 'all', (h) => h.intent?.(p, 'intent:status_changed')));
-    on('intent:proof_changed', (p: ProofPayload) => route(p, 'all', (h) => h.proof?.(p)));
+    const intent = (event: IntentEvent, room: Room) =>
+      on(event, (p: FormattedIntent) => route(event, p, room, (s) => deliverIntent(s, p, event)));
+    intent('intent:status', 'intent');
+    intent('intent:new', 'all');
+    intent('intent:status_changed', 'all');
+    on('intent:proof', (p: ProofPayload) => route('intent:proof', p, 'intent', (s) => deliverProof(s, p)));
+    on('intent:proof_changed', (p: ProofPayload) => route('intent:proof_changed', p, 'all', (s) => deliverProof(s, p)));
+    on('intent:settlement_proof', (p: SettlementProofPayload) =>
+      route('intent:settlement_proof', p, 'intent', (s) => inView(s, p.intentId) && s.handlers.settlementProof?.(p)),
+    );
+    on('intent:not_found', (p: NotFoundPayload) => route('intent:not_found', p, 'intent', (s) => s.handlers.notFound?.(p)));
     // one broadcast to the intent room and the all-intents room: a socket in both gets it once
-    on('intent:removed', (p: RemovedPayload) => route(p, 'both', (h) => h.removed?.(p)));
-    on('mempool:stats', (s: MempoolStatsPayload) => {
-      for (const sub of this.subs) if (sub.active && sub.target.kind === 'all') sub.handlers.stats?.(s);
+    on('intent:removed', (p: RemovedPayload) =>
+      route('intent:removed', p, 'both', (s) => {
+        if (!inView(s, p.intentId)) return;
+        s.view.delete(p.intentId);
+        s.handlers.removed?.(p);
+      }),
+    );
+    on('mempool:stats', (st: MempoolStatsPayload) => {
+      for (const s of this.subs) if (s.active && s.target.kind === 'all') s.handlers.stats?.(st);
     });
   }
-}
-
-/** Equality on every field the filter gives; payloads without those fields (proof, removal) match by the caller's state. */
-function matches(filter: IntentFilter, payload: AnyPayload): boolean {
-  const p = payload as Record<string, unknown>;
-  for (const [k, v] of Object.entries(filter)) {
-    if (v === undefined) continue;
-    if (k in p && p[k] !== v) return false;
-  }
-  return true;
 }

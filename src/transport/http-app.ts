@@ -12,7 +12,7 @@
  *   GET /stats                                200 mempool stats
  *   GET /openapi.json                         OpenAPI 3.1 of these routes (@fastify/swagger)
  *   GET /asyncapi.json                        AsyncAPI 3.0 of the Socket.IO contract (src/asyncapi.ts)
- *   GET /client/intent-client.js              intent-projector/client as a browser module (client-module.ts)
+ *   GET /client/intent-client.js (+ siblings) intent-projector/client as browser modules (client-module.ts)
  *   GET /vendor/uplot/...                     the chart library's browser build (node_modules/uplot/dist)
  *   GET /, /<file>                            static files of public/ (404 when missing)
  *
@@ -43,7 +43,7 @@ import { listIntents } from '../fanout/list.js';
 import type { Stream } from '../fanout/stream.js';
 import type { Logger } from '../log.js';
 import { PACKAGE_VERSION } from '../package-version.js';
-import { CLIENT_MODULE_PATH, clientModule } from './client-module.js';
+import { CLIENT_MODULES, clientModule } from './client-module.js';
 import { MAX_INTENT_ID_ARG_LENGTH } from './guards.js';
 import type { Metrics } from './metrics.js';
 import { VENDOR_DIRS } from './static-files.js';
@@ -215,12 +215,14 @@ export function createHttpApp(deps: HttpRouteDeps, serverFactory: (handler: Requ
     let asyncApi: ReturnType<typeof buildAsyncApi> | undefined;
     api.get('/asyncapi.json', { schema: { hide: true } }, async () => (asyncApi ??= buildAsyncApi()));
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-    api.get(CLIENT_MODULE_PATH, { schema: { hide: true } }, async (_req, reply) =>
-      reply
-        .type('text/javascript; charset=utf-8')
-        .header('cache-control', 'no-cache')
-        .send(await clientModule()),
-    );
+    for (const [path, name] of Object.entries(CLIENT_MODULES)) {
+      api.get(path, { schema: { hide: true } }, async (_req, reply) =>
+        reply
+          .type('text/javascript; charset=utf-8')
+          .header('cache-control', 'no-cache')
+          .send(await clientModule(name)),
+      );
+    }
   });
 
   const staticOptions = {
