@@ -9,9 +9,14 @@
  *   `handshakeRefusalSchema` (src/contract/socket.ts); a websocket upgrade gets the same response
  *   written on the raw socket, which is then closed. engine.io's own `allowRequest` can only
  *   answer 403/400, hence the middleware.
- * - Counting: an engine.io connection counts for its address from its `connection` event to its
- *   `close`. The address is the TCP peer, or with TRUST_PROXY = n the n-th X-Forwarded-For entry
- *   from the right (the address the outermost trusted proxy saw).
+ * - Counting: a handshake counts for its address from the moment `middleware` admits it (a
+ *   reservation on the request), so handshakes admitted together can never pass a cap that none of
+ *   them was counted against yet, whatever runs between admission and engine.io's `connection`
+ *   (later middlewares, `allowRequest`, the websocket upgrade). The engine's `connection` turns the
+ *   reservation into the connection's count, released on its `close`; a handshake that fails after
+ *   admission releases it when its response ends (polling) or its TCP socket closes (websocket).
+ *   The address is the TCP peer, or with TRUST_PROXY = n the n-th X-Forwarded-For entry from the
+ *   right (the address the outermost trusted proxy saw).
  * - Raw TCP connections (`acceptConnection`, from the http server's `connection` event) are
  *   refused with a 503 written on the socket once the descriptors in use reach the limit minus
  *   half the headroom, so the process never runs out silently. Descriptors in use are sampled from
@@ -39,6 +44,14 @@ export interface ConnectionLimitsOptions {
   /** descriptors open now; counts /proc/self/fd by default */
   readonly openFds?: () => number;
 }
+
+/** A handshake admitted by `middleware`: counted until released (failed handshake) or its connection closes. */
+interface Reservation {
+  readonly ip: string;
+  state: 'reserved' | 'open' | 'released';
+}
+const RESERVATION = Symbol('connection-limits reservation');
+type ReservedRequest = IncomingMessage & { [RESERVATION]?: Reservation };
 
 /** How long refusal log lines of one kind are folded into one. */
 const LOG_INTERVAL_MS = 10_000;
@@ -71,25 +84,64 @@ export class ConnectionLimits {
   /** Starts counting the engine's connections. */
   attach(engine: EngineLike): void {
     engine.on('connection', (conn) => {
-      const ip = clientAddress(conn.request, this.opts.trustProxy);
-      this.total++;
-      this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
-      conn.once('close', () => {
-        this.total--;
-        const n = (this.perIp.get(ip) ?? 1) - 1;
-        if (n <= 0) this.perIp.delete(ip);
-        else this.perIp.set(ip, n);
-      });
+      const reservation = (conn.request as ReservedRequest)[RESERVATION];
+      let ip: string;
+      if (reservation?.state === 'reserved') {
+        reservation.state = 'open';
+        ip = reservation.ip;
+      } else {
+        // not admitted by the middleware (or its reservation was released first): count it now
+        ip = clientAddress(conn.request, this.opts.trustProxy);
+        this.add(ip);
+      }
+      conn.once('close', () => this.remove(ip));
     });
   }
 
-  /** engine.io middleware: refuses handshakes over a cap; other requests pass. */
+  /** engine.io middleware: refuses handshakes over a cap, reserves a count for the others; other requests pass. */
   readonly middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: Error) => void): void => {
     const query = (req as IncomingMessage & { _query?: Record<string, string> })._query;
-    const limit = query?.['sid'] !== undefined ? null : this.check(req);
-    if (limit === null) next();
-    else this.refuse(req, res, limit);
+    if (query?.['sid'] !== undefined) {
+      next();
+      return;
+    }
+    const limit = this.check(req);
+    if (limit !== null) {
+      this.refuse(req, res, limit);
+      return;
+    }
+    this.reserve(req as ReservedRequest, res);
+    next();
   };
+
+  /** Counts an admitted handshake until its connection opens, or releases it when the handshake fails. */
+  private reserve(req: ReservedRequest, res: ServerResponse): void {
+    const reservation: Reservation = { ip: clientAddress(req, this.opts.trustProxy), state: 'reserved' };
+    req[RESERVATION] = reservation;
+    this.add(reservation.ip);
+    const release = (): void => {
+      if (reservation.state !== 'reserved') return;
+      reservation.state = 'released';
+      this.remove(reservation.ip);
+    };
+    // polling: the handshake's response ends after engine.io's `connection` (it carries the open
+    // packet) or with the refusal; websocket: engine.io hands middlewares a stand-in response, and
+    // a failed upgrade destroys the TCP socket
+    if (res instanceof ServerResponse) res.once('close', release);
+    else req.socket.once('close', release);
+  }
+
+  private add(ip: string): void {
+    this.total++;
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+  }
+
+  private remove(ip: string): void {
+    this.total--;
+    const n = (this.perIp.get(ip) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(ip);
+    else this.perIp.set(ip, n);
+  }
 
   /** Called for every accepted TCP connection; false when it was refused (already answered and closed). */
   acceptConnection(socket: NetSocket): boolean {

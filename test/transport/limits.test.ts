@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { io as ioClient } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { handshakeRefusalSchema } from '../../src/contract/socket.js';
-import { httpGet, pollingHandshake, websocketUpgrade } from '../support/raw-engine.js';
+import { type HttpAnswer, httpGet, pollingHandshake, type UpgradeResult, websocketUpgrade } from '../support/raw-engine.js';
 import { startHarness, type Harness } from '../support/transport-harness.js';
 
 let h: Harness | null = null;
@@ -52,6 +52,49 @@ describe('connection caps', () => {
     expect(await refusedCount(h, 'per_ip')).toBe(3);
     // other requests on the same address still work
     expect((await httpGet(h.port, '/healthz')).status).toBe(200);
+  });
+
+  /** An engine.io middleware after the caps that answers later (a session lookup, say). */
+  const answerLater = (harness: Harness, ms: number): void => {
+    harness.transport.io.engine.use((_req: unknown, _res: unknown, next: () => void) => setTimeout(next, ms));
+  };
+  const accepted = (r: UpgradeResult | HttpAnswer): boolean => ('upgraded' in r ? r.upgraded : r.status === 200);
+
+  it('handshakes arriving together never exceed MAX_CONNECTIONS_PER_IP, whatever runs between admission and the connection', async () => {
+    h = await startHarness({ live: true, env: { MAX_CONNECTIONS_PER_IP: '5' } });
+    answerLater(h, 50);
+    const answers = await Promise.all([
+      ...Array.from({ length: 40 }, () => websocketUpgrade(h!.port)),
+      ...Array.from({ length: 40 }, () => pollingHandshake(h!.port)),
+    ]);
+    const refused = answers.filter((r) => !accepted(r));
+    expect(answers.filter(accepted)).toHaveLength(5);
+    expect(h.transport.io.engine.clientsCount).toBe(5);
+    for (const r of refused) expect(('upgraded' in r && r.upgraded) || r.status).toBe(429);
+    expect(await refusedCount(h, 'per_ip')).toBe(75);
+    for (const r of answers) if ('upgraded' in r && r.upgraded) r.socket.destroy();
+  });
+
+  it('a handshake refused after admission (origin) gives its reserved count back', async () => {
+    h = await startHarness({ live: true, env: { MAX_CONNECTIONS_PER_IP: '3', CORS_ORIGINS: 'https://app.example' } });
+    answerLater(h, 50);
+    const evil = { origin: 'https://evil.example' };
+    const answers = await Promise.all([
+      ...Array.from({ length: 10 }, () => websocketUpgrade(h!.port, evil)),
+      ...Array.from({ length: 10 }, () => pollingHandshake(h!.port, evil)),
+    ]);
+    expect(answers.filter(accepted)).toHaveLength(0);
+    // 3 were admitted and then refused by the origin check; their counts come back once their
+    // responses ended: 3 handshakes from the right origin get in, the fourth does not
+    const good = { origin: 'https://app.example' };
+    let got = 0;
+    while (got < 3) {
+      const r = await pollingHandshake(h.port, good);
+      if (r.status === 200) got++;
+      else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect((await pollingHandshake(h.port, good)).status).toBe(429);
+    expect(h.transport.io.engine.clientsCount).toBe(3);
   });
 
   it('with TRUST_PROXY the X-Forwarded-For client is the address that counts', async () => {
