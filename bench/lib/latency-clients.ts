@@ -6,14 +6,22 @@
  *   parent → { type: 'start', url, intents: string[], all: number }
  *     connects one websocket client per intent (`subscribe:intent`) plus `all` clients in the
  *     all-intents room (`subscribe:all`), then answers { type: 'ready', connectMs }
+ *   parent → { type: 'measure' }  the measured traffic starts (after the warm-up): resets the event-loop histogram
  *   parent → { type: 'report' }   answers { type: 'counts', perIntent, allRoom, snapshots }
- *   parent → { type: 'finish' }   answers { type: 'result', ... } with latency summaries, then exits
+ *   parent → { type: 'finish', from }  answers { type: 'result', ... } with latency summaries of the
+ *     payloads produced at or after `from` (epoch ms: the warm-up's are not measured), then exits
  *
  * Latency = Date.now() at receipt − Date.parse(payload.updatedAt): the producer sets occurredAt
  * (→ updatedAt) to Date.now() when it sends. Recorded for `intent:status` on the per-intent
  * clients (after the subscription's ack: the snapshot sent on subscribe is not counted) and for
  * `intent:new` / `intent:status_changed` on the all-room clients.
+ *
+ * Where it is spent, per payload: `server` = payload.timestamp − updatedAt (produce → the service
+ * computed the emission: the broker, the fetch and the fold), `delivery` = receipt − timestamp (the
+ * fan-out, the socket and this process's own event loop). The process's event-loop delay is
+ * reported too: a receipt can only be timestamped when this process gets to it.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, ClientToServerEvents, FormattedIntent, ServerToClientEvents } from '../../src/contract/socket.js';
 import { latencySummary } from './kafka.js';
@@ -26,15 +34,45 @@ interface StartMessage {
   readonly intents: readonly string[];
   readonly all: number;
 }
-type ParentMessage = StartMessage | { readonly type: 'report' } | { readonly type: 'finish' };
+type ParentMessage =
+  | StartMessage
+  | { readonly type: 'measure' }
+  | { readonly type: 'report' }
+  | { readonly type: 'finish'; readonly from: number };
 
 const send = (m: unknown): void => {
   process.send?.(m);
 };
 
 const sockets: Client[] = [];
-const perIntentLat: number[] = [];
-const allLat: number[] = [];
+/** The receipts of one kind of payload: when each was produced, and where its latency went (see the header). */
+class Samples {
+  private readonly produced: number[] = [];
+  private readonly server: number[] = [];
+  private readonly delivery: number[] = [];
+
+  add(p: { updatedAt: string | null; timestamp: number }, now: number): void {
+    const produced = Date.parse(p.updatedAt ?? '');
+    this.produced.push(produced);
+    this.server.push(p.timestamp - produced);
+    this.delivery.push(now - p.timestamp);
+  }
+
+  /** Latencies (total, server, delivery) of the payloads produced at or after `from`. */
+  since(from: number): { total: number[]; server: number[]; delivery: number[] } {
+    const out = { total: [] as number[], server: [] as number[], delivery: [] as number[] };
+    for (let i = 0; i < this.produced.length; i++) {
+      if (this.produced[i]! < from) continue;
+      out.total.push(this.server[i]! + this.delivery[i]!);
+      out.server.push(this.server[i]!);
+      out.delivery.push(this.delivery[i]!);
+    }
+    return out;
+  }
+}
+const perIntentSamples = new Samples();
+const allSamples = new Samples();
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 const counts = { perIntent: 0, allNew: 0, allStatusChanged: 0, snapshots: 0, wrongIntent: 0, disconnects: 0, errors: 0 };
 
 function connect(url: string): Promise<Client> {
@@ -72,7 +110,7 @@ async function subscribeIntent(url: string, intentId: string): Promise<void> {
       return;
     }
     if (p.intentId !== intentId) counts.wrongIntent++;
-    perIntentLat.push(now - Date.parse(p.updatedAt ?? ''));
+    perIntentSamples.add(p, now);
     counts.perIntent++;
   });
   await ack(s, `subscribe:intent ${intentId}`, (cb) => s.emit('subscribe:intent', intentId, cb));
@@ -83,11 +121,11 @@ async function subscribeAll(url: string): Promise<void> {
   const s = await connect(url);
   sockets.push(s);
   s.on('intent:new', (p) => {
-    allLat.push(Date.now() - Date.parse(p.updatedAt ?? ''));
+    allSamples.add(p, Date.now());
     counts.allNew++;
   });
   s.on('intent:status_changed', (p) => {
-    allLat.push(Date.now() - Date.parse(p.updatedAt ?? ''));
+    allSamples.add(p, Date.now());
     counts.allStatusChanged++;
   });
   await ack(s, 'subscribe:all', (cb) => s.emit('subscribe:all', cb));
@@ -110,7 +148,16 @@ async function start(m: StartMessage): Promise<void> {
     ...Array.from({ length: m.all }, () => () => subscribeAll(m.url)),
   ];
   await pool(tasks, 50);
+  loopDelay.enable();
   send({ type: 'ready', connectMs: Math.round(performance.now() - t0), sockets: sockets.length });
+}
+
+const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+let measuredFrom = { cpu: process.cpuUsage(), at: performance.now() };
+/** CPU used since the measured traffic began (1 = one core) */
+function cpuCores(): number {
+  const d = process.cpuUsage(measuredFrom.cpu);
+  return Math.round(((d.user + d.system) / 1000 / (performance.now() - measuredFrom.at)) * 100) / 100;
 }
 
 process.on('message', (raw) => {
@@ -122,16 +169,25 @@ process.on('message', (raw) => {
         process.exit(1);
       });
       break;
+    case 'measure':
+      loopDelay.reset();
+      measuredFrom = { cpu: process.cpuUsage(), at: performance.now() };
+      break;
     case 'report':
       send({ type: 'counts', ...counts });
       break;
     case 'finish': {
+      const perIntent = perIntentSamples.since(m.from);
+      const all = allSamples.since(m.from);
       send({
         type: 'result',
         counts,
-        perIntent: latencySummary(perIntentLat),
-        allRoom: latencySummary(allLat),
-        perIntentRaw: perIntentLat,
+        perIntent: latencySummary(perIntent.total),
+        allRoom: latencySummary(all.total),
+        perIntentRaw: perIntent,
+        allRoomRaw: all,
+        eventLoopDelayMs: { p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
+        cpuCores: cpuCores(),
       });
       for (const s of sockets) s.disconnect();
       setTimeout(() => process.exit(0), 200);
