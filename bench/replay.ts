@@ -46,7 +46,14 @@ interface ServiceRun {
   /** the event loop's longest and p99 delay during the replay: how long /healthz or /readyz would wait */
   readonly loopDelayMaxMs: number;
   readonly loopDelayP99Ms: number;
+  /** CPU seconds (user + system) of this process during the run: what contention does not change */
+  readonly cpuSeconds: number;
 }
+
+const cpuSince = (start: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(start);
+  return Number(((u.user + u.system) / 1e6).toFixed(3));
+};
 
 /** Wraps a source so the time spent in its `onBatch` handler is measured. */
 function timed(inner: EventSource): { source: EventSource; busyMs: () => number } {
@@ -84,7 +91,9 @@ async function serviceRun(brokers: string[], topics: readonly [string, string]):
   const t = timed(new KafkaSource(kafkaSourceOptionsFromConfig(config, kafka, logger)));
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  const cpu0 = process.cpuUsage();
   const s = await replaySource(t.source);
+  const cpuSeconds = cpuSince(cpu0);
   loop.disable();
   if (s.deadLetters > 0) throw new Error(`${s.deadLetters} dead letters in a valid dataset`);
   return {
@@ -94,6 +103,7 @@ async function serviceRun(brokers: string[], topics: readonly [string, string]):
     applyShare: Number((t.busyMs() / 1000 / s.seconds).toFixed(3)),
     loopDelayMaxMs: Math.round(loop.max / 1e6),
     loopDelayP99Ms: Math.round(loop.percentile(99) / 1e6),
+    cpuSeconds,
   };
 }
 
@@ -276,23 +286,26 @@ async function main(): Promise<void> {
     const { topics, total, intents, bytes, produceSeconds } = await prepare(kafka);
     gc?.();
 
-    const drains: { seconds: number; recordsPerSec: number; firstBatchMs: number }[] = [];
+    const drains: { seconds: number; recordsPerSec: number; firstBatchMs: number; cpuSeconds: number }[] = [];
     const services: (ServiceRun & { recordsPerSec: number })[] = [];
     for (let r = 0; r < runs; r++) {
       gc?.();
+      const cpu0 = process.cpuUsage();
       const d = await drain(kafka, topics);
+      const drainCpu = cpuSince(cpu0);
       if (d.records !== total) throw new Error(`drain read ${d.records} records, expected ${total}`);
       drains.push({
         seconds: Number(d.seconds.toFixed(3)),
         recordsPerSec: Math.round(d.records / d.seconds),
         firstBatchMs: d.firstBatchMs,
+        cpuSeconds: drainCpu,
       });
       gc?.();
       const s = await serviceRun(broker.brokers, topics);
       if (s.records !== total) throw new Error(`service read ${s.records} records, expected ${total}`);
       services.push({ ...s, recordsPerSec: Math.round(s.records / s.seconds) });
       log(
-        `run ${r + 1}/${runs}: drain ${d.seconds.toFixed(2)}s (${drains[r]!.recordsPerSec}/s) | service ${s.seconds.toFixed(2)}s (${services[r]!.recordsPerSec}/s, ${s.eventsApplied} applied, ${(s.applyShare * 100).toFixed(0)}% in applyBatch, event loop delay max ${s.loopDelayMaxMs} ms)`,
+        `run ${r + 1}/${runs}: drain ${d.seconds.toFixed(2)}s (${drains[r]!.recordsPerSec}/s, ${drainCpu}s CPU) | service ${s.seconds.toFixed(2)}s (${s.cpuSeconds}s CPU, ${services[r]!.recordsPerSec}/s, ${s.eventsApplied} applied, ${(s.applyShare * 100).toFixed(0)}% in applyBatch, event loop delay max ${s.loopDelayMaxMs} ms)`,
       );
     }
     const r3 = (x: number): number => Number(x.toFixed(3));
@@ -301,6 +314,9 @@ async function main(): Promise<void> {
     // the service's time outside onBatch: Kafka fetch + kafkajs decoding + the source's own work
     const outsideS = r3(median(services.map((s) => s.seconds * (1 - s.applyShare))));
     const ratio = Number((drainS / serviceS).toFixed(3));
+    // the same ratio in CPU time: how far the service's own work is from the drain's, whatever the contention
+    const drainCpuS = r3(median(drains.map((d) => d.cpuSeconds)));
+    const serviceCpuS = r3(median(services.map((s) => s.cpuSeconds)));
     log(
       `median: drain ${drainS.toFixed(2)}s, service ${serviceS.toFixed(2)}s; service/drain rate ratio ${ratio} (goal >= ${GOAL}: ${ratio >= GOAL ? 'met' : `missed by ${(GOAL - ratio).toFixed(3)}`})`,
     );
@@ -326,6 +342,9 @@ async function main(): Promise<void> {
       serviceRecordsPerSec: Math.round(total / serviceS),
       serviceEventsApplied: services[0]?.eventsApplied,
       ratio,
+      drainCpuSeconds: drainCpuS,
+      serviceCpuSeconds: serviceCpuS,
+      cpuRatio: Number((drainCpuS / serviceCpuS).toFixed(3)),
       goal: GOAL,
       goalMet: ratio >= GOAL,
       applyShare: r3(median(services.map((s) => s.applyShare))),

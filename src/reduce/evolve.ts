@@ -17,7 +17,7 @@
  *   a new projection.
  */
 import type { EventOf, IntentEvent } from '../contract/events.js';
-import { CreatedDiff, fieldBit, UpdatedDiff, type SettlementProof } from './diff.js';
+import { type Change, CreatedDiff, fieldBit, UpdatedDiff, type SettlementProof } from './diff.js';
 import { ENTRY, MAX_SEEN_LENGTH, seenEntry, seenTimeAt, UNKNOWN_TIME } from './dedup.js';
 import type { Interner } from './intern.js';
 import { join, pack } from './pack.js';
@@ -98,6 +98,17 @@ const B_TX = fieldBit('txHashes');
 const B_ERROR = fieldBit('error');
 const B_REASON = fieldBit('failureReason');
 const B_VERSION = fieldBit('version');
+
+/** Every from → to pair of a dimension's values, made once (frozen): a diff allocates none. */
+function changes<T>(values: readonly T[]): readonly (Change<T> | null)[] {
+  const out: (Change<T> | null)[] = [];
+  for (const from of values) for (const to of values) out.push(from === to ? null : Object.freeze({ from, to }));
+  return out;
+}
+const STATUS_CHANGES = changes(INTERNAL_STATUSES);
+const PROOF_CHANGES = changes(PROOF_STATUSES);
+const changeOf = <T>(table: readonly (Change<T> | null)[], n: number, before: number, after: number, shift: number): Change<T> | null =>
+  table[((before >>> shift) & DIMENSION_MASK) * n + ((after >>> shift) & DIMENSION_MASK)] ?? null;
 
 /** the diff bits of the event being applied (reset by each `evolve`; the fold is synchronous) */
 let changed = 0;
@@ -264,12 +275,8 @@ export function evolve(
   }
 
   if (((bitsBefore ^ r.bits) >>> HTLC_SHIFT) & DIMENSION_MASK) changed |= B_HTLC;
-  const proofBefore = (bitsBefore >>> PROOF_SHIFT) & DIMENSION_MASK;
-  const proofAfter = (r.bits >>> PROOF_SHIFT) & DIMENSION_MASK;
-  const proof = proofBefore !== proofAfter ? { from: PROOF_STATUSES[proofBefore]!, to: PROOF_STATUSES[proofAfter]! } : null;
+  const proof = changeOf(PROOF_CHANGES, PROOF_STATUSES.length, bitsBefore, r.bits, PROOF_SHIFT);
   if (created) return new CreatedDiff(e.intentId, r, proof, settlement);
-  const statusBefore = (bitsBefore >>> STATUS_SHIFT) & DIMENSION_MASK;
-  const statusAfter = (r.bits >>> STATUS_SHIFT) & DIMENSION_MASK;
-  const status = statusBefore !== statusAfter ? { from: INTERNAL_STATUSES[statusBefore]!, to: INTERNAL_STATUSES[statusAfter]! } : null;
+  const status = changeOf(STATUS_CHANGES, INTERNAL_STATUSES.length, bitsBefore, r.bits, STATUS_SHIFT);
   return new UpdatedDiff(e.intentId, r, changed, status, proof, settlement);
 }

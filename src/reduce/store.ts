@@ -32,6 +32,7 @@ import { packId, unpackId } from './pack.js';
 import type { IntentState, Projection } from './projection.js';
 import { IntentRecord, recordOf, viewOf } from './record.js';
 import { applyToStats, COUNTER_OF, emptyStats, type MempoolStats } from './stats.js';
+import { Tombstones } from './tombstones.js';
 
 export interface StoreOptions {
   /** event time a tombstone is kept after the removal; Infinity keeps them all (default) */
@@ -65,7 +66,7 @@ const MAX_CACHED_VIEWS = 10_000;
 export class ProjectionStore {
   private readonly live = new Map<string, IntentRecord>();
   /** packed intentId → removedAt, in the order the tombstones were made */
-  private readonly removed = new Map<string, number>();
+  private readonly removed = new Tombstones();
   /** the removedAt of the oldest tombstone when last looked at; -Infinity: look again */
   private nextExpiry = Number.POSITIVE_INFINITY;
   private readonly views = new Map<string, Projection>();
@@ -116,7 +117,7 @@ export class ProjectionStore {
 
   /** The fold state as plain data (views; read it before the next `apply`). */
   exportImage(): StoreImage {
-    const removed = [...this.removed].map(([packed, removedAt]) => ({
+    const removed = [...this.removed.entries()].map(([packed, removedAt]) => ({
       intentId: unpackId(packed),
       removedAt,
       dueFrom: this.dueEarly.get(packed) ?? removedAt,
@@ -203,7 +204,7 @@ export class ProjectionStore {
     const horizon = Math.min(this.lifecycleTime, this.proofTime) - this.retention;
     if (!(horizon > this.nextExpiry)) return;
     this.nextExpiry = Number.POSITIVE_INFINITY;
-    for (const [packed, removedAt] of this.removed) {
+    for (const [packed, removedAt] of this.removed.entries()) {
       const due = this.dueEarly.size === 0 ? removedAt : (this.dueEarly.get(packed) ?? removedAt);
       if (due >= horizon) {
         this.nextExpiry = due;
