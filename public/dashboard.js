@@ -1,14 +1,18 @@
 /* intent-projector dashboard: plain browser JavaScript, no build step, no external resources.
  * Connects with io(), joins the all-intents room (subscribe:all), and shows mempool:stats, the most
  * recent intents (subscribing to each shown intent's room for its full intent:status updates),
- * the received events per second and the connection state. */
+ * the received events per second and the connection state.
+ * With a filter (public/filters.js, window.intentTable below), the table shows the filter's intents
+ * instead: filters.js loads them (GET /intents) and follows them (intent-projector/client); the
+ * all-intents events here then only update rows already shown, and a row whose intent stops
+ * matching leaves the table. */
 (() => {
   var MAX_ROWS = 50;
   var RATE_WINDOW_MS = 5000;
   /** client → server messages per second the page allows itself (the server limits sockets) */
   var SEND_PER_SECOND = 8;
   var STAT_KEYS = ['total', 'submitted', 'matched', 'executing', 'completed', 'failed', 'cancelled'];
-  var CHAINS = { 1: 'Ethereum', 10: 'Optimism', 56: 'BNB', 137: 'Polygon', 8453: 'Base', 42161: 'Arbitrum' };
+  var CHAINS = { 1: 'Ethereum', 10: 'Optimism', 56: 'BNB', 137: 'Polygon', 8453: 'Base', 42161: 'Arbitrum', 43114: 'Avalanche' };
 
   var $ = (id) => document.getElementById(id);
   var params = new URLSearchParams(location.search);
@@ -20,6 +24,10 @@
   var receivedTimes = [];
   var received = 0;
   var dirty = false;
+  /** the table's filter ({status?, fromChain?, toChain?, solver?, user?}) or null: every intent */
+  var filter = null;
+  /** chain ids, solvers and users seen, offered as filter choices */
+  var seen = { chains: new Set(Object.keys(CHAINS).map(Number)), solvers: new Set(), users: new Set() };
 
   // ---------------------------------------------------------------- connection
   var socket = io({ transports: ['websocket', 'polling'], auth: token ? { token: token } : undefined });
@@ -102,9 +110,10 @@
     $('stats-updated').textContent = `stats updated ${new Date().toLocaleTimeString()}`;
   });
 
+  // with a filter, the filter's subscription (filters.js) brings new rows; these only update shown ones
   function onIntent(payload) {
     countEvent();
-    upsert(payload);
+    if (!filter || rows.has(payload.intentId)) upsert(payload);
   }
   socket.on('intent:new', onIntent);
   socket.on('intent:status_changed', onIntent);
@@ -112,6 +121,9 @@
 
   function onProof(p) {
     countEvent();
+    applyProof(p);
+  }
+  function applyProof(p) {
     var row = rows.get(p.intentId);
     if (!row) return;
     if (p.timestamp >= (row.data.timestamp || 0)) {
@@ -121,7 +133,8 @@
         row.data.status = 'proofs_verified';
         pushTransition(row, 'proofs_verified');
       }
-      touch(row);
+      if (!matches(row.data)) leave(p.intentId);
+      else touch(row);
     }
   }
   socket.on('intent:proof_changed', onProof);
@@ -136,16 +149,24 @@
   });
   socket.on('intent:removed', (p) => {
     countEvent();
-    var row = rows.get(p.intentId);
+    applyRemoved(p.intentId);
+  });
+  function applyRemoved(id) {
+    var row = rows.get(id);
     if (!row) return;
+    // a filter shows the intents matching now: a removed one leaves; the live table strikes it through
+    if (filter) {
+      leave(id);
+      return;
+    }
     row.removed = true;
     pushTransition(row, 'removed');
     if (row.subscribed) {
-      queueSend('unsubscribe:intent', p.intentId);
+      queueSend('unsubscribe:intent', id);
       row.subscribed = false;
     }
     touch(row);
-  });
+  }
   socket.on('intent:not_found', () => {
     countEvent();
   });
@@ -155,6 +176,11 @@
   });
 
   function upsert(p) {
+    remember(p);
+    if (!matches(p)) {
+      leave(p.intentId);
+      return;
+    }
     var row = rows.get(p.intentId);
     if (!row) {
       row = { data: p, transitions: [], removed: false, subscribed: false, order: ++order, settlement: false };
@@ -171,6 +197,77 @@
     pushTransition(row, p.status);
     touch(row);
   }
+
+  function matches(p) {
+    if (!filter) return true;
+    for (var k in filter) if (filter[k] !== undefined && p[k] !== filter[k]) return false;
+    return true;
+  }
+
+  /** the row goes (its intent no longer matches the filter) */
+  function leave(id) {
+    var row = rows.get(id);
+    if (!row) return;
+    rows.delete(id);
+    if (row.subscribed) queueSend('unsubscribe:intent', id);
+    dirty = true;
+  }
+
+  function remember(p) {
+    if (p.fromChain != null) seen.chains.add(p.fromChain);
+    if (p.toChain != null) seen.chains.add(p.toChain);
+    if (p.solver && seen.solvers.size < 200) seen.solvers.add(p.solver);
+    if (p.user && seen.users.size < 200) seen.users.add(p.user);
+  }
+
+  function clearRows() {
+    rows.forEach((row, id) => {
+      if (row.subscribed) queueSend('unsubscribe:intent', id);
+    });
+    rows.clear();
+    dirty = true;
+  }
+
+  /** The table's side of filters.js: the filter, its list, and what its subscription delivers. */
+  window.intentTable = {
+    chainName: chain,
+    seen: seen,
+    setFilter: (f) => {
+      filter = f;
+      clearRows();
+      $('table-title').textContent = f ? 'Matching intents' : 'Recent intents';
+      $('empty').textContent = f
+        ? 'No intent matches the filter. Intents that come to match it appear here as they change.'
+        : 'No intent events yet. New intents and status changes appear here as they happen.';
+    },
+    /** the list (newest first) replaces the rows */
+    load: (intents) => {
+      clearRows();
+      for (var i = Math.min(intents.length, MAX_ROWS) - 1; i >= 0; i--) upsert(intents[i]);
+    },
+    upsert: (p) => {
+      countEvent();
+      upsert(p);
+    },
+    proof: (p) => {
+      countEvent();
+      applyProof(p);
+    },
+    settlement: (p) => {
+      countEvent();
+      var row = rows.get(p.intentId);
+      if (row) {
+        row.settlement = true;
+        touch(row);
+      }
+    },
+    removed: (id) => {
+      countEvent();
+      applyRemoved(id);
+    },
+    leave: leave,
+    error: (text) => showError(text),
+  };
 
   function pushTransition(row, status) {
     if (row.transitions[row.transitions.length - 1] !== status) row.transitions.push(status);
@@ -247,6 +344,11 @@
           esc(d.solver || '') +
           '">' +
           esc(d.solver ? shortHex(d.solver, 6, 4) : '–') +
+          '</td>' +
+          '<td class="mono" data-field="user" title="' +
+          esc(d.user || '') +
+          '">' +
+          esc(d.user ? shortHex(d.user, 6, 4) : '–') +
           '</td>' +
           '<td class="transitions" data-field="transitions">' +
           esc(row.transitions.slice(-6).join(' → ')) +
