@@ -1,44 +1,76 @@
 /**
  * Benchmark: restart time (BENCHMARKS.md "Restart"). Time from spawning a `serve` process to its
  * /readyz answering 200, after a clean stop, at two history sizes (--events, and --factor times
- * that): by full replay (a snapshot topic that does not exist) and from a snapshot (the topic
- * holding the snapshot the previous, cleanly stopped node wrote). The history grows in epochs of
- * --events generated events each (bench/lib/dataset.ts, another seed per epoch: other intents),
- * produced with the fast batch producer.
+ * that): by full replay and from a snapshot. The service runs as in production
+ * (`node dist/cli.js serve` after `npm run build`, as `npm start` and the Dockerfile do), not
+ * through tsx.
+ *
+ * Per size: input topics holding the history (bench/lib/dataset.ts, one seed per epoch of
+ * --events events: other intents each epoch), produced with the Kafka Java client
+ * (bench/lib/java-bulk.ts); a fresh, empty snapshot topic. Then:
+ *   1. replay: a node starts, finds no snapshot, folds everything, is ready; its clean stop
+ *      writes the snapshot (what a first deploy with snapshots does);
+ *   2. snapshot: --runs nodes one after the other, each starting from that snapshot (median).
+ * Each start prints its phases (src/phases.ts: ms since the process started, from the service's
+ * restore log line), so the figures show where the time goes.
  *
  * Goals (docs/snapshots.md): with a snapshot, factor× the history costs ≤ 1.3× the restart time,
- * and at the larger size the restart takes ≤ 15 % of the full replay's.
+ * and at the larger size the snapshot restart takes ≤ 15 % of the full replay's.
  *
- * Usage: npx tsx bench/restart.ts [--events 1000000] [--factor 5] [--partitions 4]
- * Broker: KAFKA_BROKERS, or a local jar broker started (and stopped) here. Topics are deleted at the end.
+ * Usage: npx tsx bench/restart.ts [--events 1000000] [--factor 5] [--partitions 4] [--runs 3]
+ *          [--compression none|lz4|zstd|snappy|gzip] [--keep-topics PREFIX]
+ * --keep-topics PREFIX: the input topics are named PREFIX-<events>-{lifecycle,proofs}, reused when
+ * they already hold the history, and not deleted at the end (iterate without producing again).
+ * Broker: KAFKA_BROKERS, or a local jar broker started (and stopped) here.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { arg, dataset, summary } from './lib/dataset.js';
-import { benchBroker, client, createTopics, fastProducer, log, produceFast, uniqueName, type Message } from './lib/kafka.js';
+import type { Admin } from 'kafkajs';
+import { arg, dataset, median, summary } from './lib/dataset.js';
+import { javaBulkProducer } from './lib/java-bulk.js';
+import { benchBroker, client, createTopics, log, recordCounts, uniqueName } from './lib/kafka.js';
 
 const events = arg('events', 1_000_000);
 const factor = arg('factor', 5);
 const partitions = arg('partitions', 4);
+const runs = arg('runs', 3);
+const opt = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
+};
+const compression = (opt('compression') ?? 'none') as 'none' | 'lz4' | 'zstd' | 'snappy' | 'gzip';
+const keepTopics = opt('keep-topics');
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-interface Started {
+interface Restore {
+  readonly from: string;
+  readonly intents: number;
+  readonly recordsReplayed: number;
   readonly seconds: number;
-  readonly restore: { from: string; intents: number; recordsReplayed: number; seconds: number };
+}
+
+interface Started {
+  /** spawn → /readyz 200 */
+  readonly seconds: number;
+  readonly restore: Restore;
+  /** spawn → the process's time origin, then the service's phases (ms since that origin) */
+  readonly phases: Record<string, number>;
   stop(): Promise<void>;
 }
 
-/** Spawns `serve` and waits for /readyz 200; `seconds` from spawn to ready. */
+/** Spawns `node dist/cli.js serve` and waits for /readyz 200; `seconds` from spawn to ready. */
 async function startNode(env: Record<string, string>): Promise<Started> {
+  const spawnedAt = Date.now();
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+  const child = spawn(process.execPath, ['dist/cli.js', 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', NO_COLOR: '1', ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', NO_COLOR: '1', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let url: string | null = null;
   let buf = '';
   const lines: string[] = [];
+  let phases: Record<string, number> | null = null;
   child.stdout.on('data', (d: Buffer) => {
     buf += d.toString();
     const parts = buf.split('\n');
@@ -46,8 +78,17 @@ async function startNode(env: Record<string, string>): Promise<Started> {
     for (const l of parts) {
       lines.push(l);
       try {
-        const j = JSON.parse(l) as { msg?: string; url?: string; level?: number };
+        const j = JSON.parse(l) as {
+          msg?: string;
+          url?: string;
+          level?: number;
+          phasesMs?: Record<string, number>;
+          processStartedAt?: number;
+        };
         if (j.msg?.startsWith('listening on') && j.url !== undefined) url = j.url;
+        if (j.phasesMs !== undefined && j.processStartedAt !== undefined) {
+          phases = { processStart: j.processStartedAt - spawnedAt, ...j.phasesMs };
+        }
         if ((j.level ?? 0) >= 40) log(`node: ${l.slice(0, 300)}`);
       } catch {
         // not JSON
@@ -61,10 +102,13 @@ async function startNode(env: Record<string, string>): Promise<Started> {
       const r = await fetch(`${url}/readyz`).catch(() => null);
       if (r?.status === 200) {
         const seconds = (performance.now() - t0) / 1000;
-        const body = (await r.json()) as { restore: Started['restore'] };
+        const body = (await r.json()) as { restore: Restore };
+        // the restore line is logged before /readyz turns 200; give the pipe a moment to deliver it
+        for (let i = 0; phases === null && i < 40; i++) await new Promise((res) => setTimeout(res, 25));
         return {
           seconds,
           restore: body.restore,
+          phases: phases ?? {},
           stop: async () => {
             child.kill('SIGTERM');
             const code = await exited;
@@ -77,79 +121,111 @@ async function startNode(env: Record<string, string>): Promise<Started> {
   }
 }
 
+/** Input topics holding `target` events (epochs of `events` each); reused when kept and full. */
+async function history(admin: Admin, brokers: string[], base: string, target: number): Promise<{ lifecycle: string; proofs: string }> {
+  const topics = { lifecycle: `${base}-${target}-lifecycle`, proofs: `${base}-${target}-proofs` };
+  const counts = await recordCounts(admin, [topics.lifecycle, topics.proofs]);
+  const held = counts === null ? 0 : [...counts.values()].reduce((a, b) => a + b, 0);
+  if (keepTopics !== undefined && held >= target) {
+    log(`reusing ${topics.lifecycle}, ${topics.proofs}: ${held} records`);
+    return topics;
+  }
+  if (held > 0) await admin.deleteTopics({ topics: [topics.lifecycle, topics.proofs] });
+  await createTopics(admin, [topics.lifecycle, topics.proofs], partitions);
+  const t = performance.now();
+  const bulk = javaBulkProducer(brokers, compression);
+  let made = 0;
+  for (let epoch = 0; made < target; epoch++) {
+    const ds = dataset(events, 1000 + epoch);
+    for (const [topic, xs] of [
+      [topics.lifecycle, ds.lifecycle],
+      [topics.proofs, ds.proofs],
+    ] as const) {
+      for (const e of xs) await bulk.send(topic, e.intentId, JSON.stringify(e));
+      made += xs.length;
+    }
+  }
+  const sent = await bulk.done();
+  log(`produced ${sent} records (${compression}) in ${((performance.now() - t) / 1000).toFixed(1)}s`);
+  return topics;
+}
+
+const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
+
 async function main(): Promise<void> {
+  log('building (npm run build) ...');
+  const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed');
   const broker = await benchBroker();
   const kafka = client(broker.brokers, 'bench-restart');
-  const base = uniqueName('bench-restart');
-  const topics = { lifecycle: `${base}-lifecycle`, proofs: `${base}-proofs`, dlq: `${base}-dlq`, snapshots: `${base}-snapshots` };
+  const base = keepTopics ?? uniqueName('bench-restart');
+  const run = uniqueName('bench-restart');
   const admin = kafka.admin();
   await admin.connect();
-  await createTopics(admin, [topics.lifecycle, topics.proofs], partitions);
-  await createTopics(admin, [topics.dlq, topics.snapshots], 1);
-  const env = {
-    KAFKA_BROKERS: broker.brokers.join(','),
-    KAFKA_TOPIC_LIFECYCLE: topics.lifecycle,
-    KAFKA_TOPIC_PROOFS: topics.proofs,
-    KAFKA_TOPIC_DLQ: topics.dlq,
-    SNAPSHOT_INTERVAL_MS: '3600000',
-    // a clean stop writes the last snapshot; on a loaded machine that can take longer than the default 10 s
-    SHUTDOWN_TIMEOUT_MS: '300000',
-  };
-  const producer = fastProducer(kafka);
-  await producer.connect();
-  let produced = 0;
-  let epoch = 0;
+  const created: string[] = [];
   const sizes: Record<string, unknown>[] = [];
   try {
     for (const target of [events, events * factor]) {
-      while (produced < target) {
-        const ds = dataset(events, 1000 + epoch++);
-        const toMessages = (xs: typeof ds.lifecycle): Message[] => xs.map((e) => ({ key: e.intentId, value: JSON.stringify(e) }));
-        const t = performance.now();
-        const n = await produceFast(
-          producer,
-          new Map([
-            [topics.lifecycle, toMessages(ds.lifecycle)],
-            [topics.proofs, toMessages(ds.proofs)],
-          ]),
-          partitions,
-        );
-        produced += n;
-        log(`epoch ${epoch}: produced ${n} records in ${((performance.now() - t) / 1000).toFixed(1)}s (total ${produced})`);
-      }
-      // a node that writes the snapshot (untimed): restore or replay, caught up, clean stop
-      const writer = await startNode({ ...env, KAFKA_TOPIC_SNAPSHOTS: topics.snapshots });
-      await writer.stop();
-      const replay = await startNode({ ...env, KAFKA_TOPIC_SNAPSHOTS: `${base}-no-snapshots` });
+      const input = await history(admin, broker.brokers, base, target);
+      if (keepTopics === undefined) created.push(input.lifecycle, input.proofs);
+      const own = { dlq: `${run}-${target}-dlq`, snapshots: `${run}-${target}-snapshots` };
+      created.push(own.dlq, own.snapshots);
+      await createTopics(admin, [own.dlq, own.snapshots], 1);
+      const env = {
+        KAFKA_BROKERS: broker.brokers.join(','),
+        KAFKA_TOPIC_LIFECYCLE: input.lifecycle,
+        KAFKA_TOPIC_PROOFS: input.proofs,
+        KAFKA_TOPIC_DLQ: own.dlq,
+        KAFKA_TOPIC_SNAPSHOTS: own.snapshots,
+        SNAPSHOT_INTERVAL_MS: '3600000',
+        // a clean stop writes the last snapshot; on a loaded machine that can take longer than the default 10 s
+        SHUTDOWN_TIMEOUT_MS: '300000',
+      };
+      // 1. full replay (the snapshot topic is empty); its clean stop writes the snapshot
+      const replay = await startNode(env);
+      log(
+        `${target} events, replay: ${replay.seconds.toFixed(2)}s ${JSON.stringify(replay.restore)} phases ${JSON.stringify(replay.phases)}`,
+      );
       await replay.stop();
-      const fromSnapshot = await startNode({ ...env, KAFKA_TOPIC_SNAPSHOTS: topics.snapshots });
-      await fromSnapshot.stop();
-      if (fromSnapshot.restore.from !== 'snapshot')
-        throw new Error(`expected a restore from the snapshot, got ${JSON.stringify(fromSnapshot.restore)}`);
-      if (fromSnapshot.restore.intents !== replay.restore.intents) throw new Error('snapshot and replay disagree on the intents');
+      if (replay.restore.from !== 'replay') throw new Error(`expected a full replay, got ${JSON.stringify(replay.restore)}`);
+      // 2. restarts from that snapshot
+      const fromSnapshot: Started[] = [];
+      for (let i = 0; i < runs; i++) {
+        const s = await startNode(env);
+        log(
+          `${target} events, snapshot run ${i + 1}: ${s.seconds.toFixed(2)}s ${JSON.stringify(s.restore)} phases ${JSON.stringify(s.phases)}`,
+        );
+        await s.stop();
+        if (s.restore.from !== 'snapshot') throw new Error(`expected a restore from the snapshot, got ${JSON.stringify(s.restore)}`);
+        if (s.restore.intents !== replay.restore.intents) throw new Error('snapshot and replay disagree on the intents');
+        fromSnapshot.push(s);
+      }
+      const snapshotSeconds = median(fromSnapshot.map((s) => s.seconds));
+      const mid = [...fromSnapshot].sort((a, b) => a.seconds - b.seconds)[Math.floor(fromSnapshot.length / 2)]!;
       const size = {
-        events: produced,
+        events: target,
         intents: replay.restore.intents,
-        replaySeconds: Number(replay.seconds.toFixed(2)),
-        snapshotSeconds: Number(fromSnapshot.seconds.toFixed(2)),
-        snapshotShare: Number((fromSnapshot.seconds / replay.seconds).toFixed(3)),
-        replayRestore: replay.restore,
-        snapshotRestore: fromSnapshot.restore,
+        replaySeconds: round(replay.seconds),
+        snapshotSeconds: round(snapshotSeconds),
+        snapshotRuns: fromSnapshot.map((s) => round(s.seconds)),
+        snapshotShare: round(snapshotSeconds / replay.seconds, 3),
+        replayPhasesMs: replay.phases,
+        snapshotPhasesMs: mid.phases,
       };
       log(JSON.stringify(size));
       sizes.push(size);
     }
   } finally {
-    await producer.disconnect();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await admin.deleteTopics({ topics: created }).catch(() => undefined);
     await admin.disconnect();
     await broker.stop();
   }
   const [small, large] = sizes as { snapshotSeconds: number; snapshotShare: number }[];
-  const scaling = Number((large!.snapshotSeconds / small!.snapshotSeconds).toFixed(3));
+  const scaling = round(large!.snapshotSeconds / small!.snapshotSeconds, 3);
   summary('restart', {
     sizes,
     factor,
+    compression,
     snapshotScaling: scaling,
     largeSnapshotShare: large!.snapshotShare,
     goals: { scalingAtMost: 1.3, scalingMet: scaling <= 1.3, shareAtMost: 0.15, shareMet: large!.snapshotShare <= 0.15 },

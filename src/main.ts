@@ -10,6 +10,7 @@ import { createKafka } from './ingest/kafka-client.js';
 import { brokersOf, openKafkaIngestion } from './ingest/kafka-ingestion.js';
 import { preflight } from './ingest/preflight.js';
 import type { Logger } from './log.js';
+import { markPhase } from './phases.js';
 import { type SnapshotSetup, startService, type Service } from './service.js';
 import { planRestore } from './snapshot/restore.js';
 
@@ -91,6 +92,7 @@ async function openIngestion(opts: AppOptions): Promise<{ mode: Mode; ingestion:
   );
   const startedAt = (opts.clock ?? Date.now)();
   await preflight({ brokers: brokersOf(config), clientId: config.KAFKA_CLIENT_ID });
+  markPhase('brokerConnected');
   const kafka = createKafka(config, logger);
   const plan = await planRestore({ kafka, config, logger, ...(opts.clock ? { clock: opts.clock } : {}) });
   const ingestion = await openKafkaIngestion(config, logger, { source: { resumeAt: plan.resumeAt } });

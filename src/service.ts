@@ -8,6 +8,7 @@
  */
 import { type Config, inputTopics } from './config.js';
 import type { Logger } from './log.js';
+import { markPhase, processStartedAt, startPhases } from './phases.js';
 import type { DeadLetterSink, EventSource, ReplayProgress } from './ingest/source.js';
 import { StallWatch } from './ingest/stall-watch.js';
 import type { KafkaClient } from './ingest/kafka-client.js';
@@ -124,6 +125,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     },
   });
   const port = await transport.listen();
+  markPhase('listening');
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   const url = `http://${host}:${port}`;
 
@@ -170,10 +172,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   let run: PipelineRun;
   try {
     run = await runPipeline(pipeline, source, {
-      onBatch: (batch) => metrics.recordsRead.inc({ topic: batch.topic }, batch.records.length),
+      onBatch: (batch) => {
+        markPhase('firstBatch');
+        metrics.recordsRead.inc({ topic: batch.topic }, batch.records.length);
+      },
       ...(cut !== null ? { wrapApply: (apply) => cut.wrap(apply) } : {}),
       onCaughtUp: () => {
         state.caughtUp = true;
+        markPhase('caughtUp');
         report(true);
         const seconds = (clock() - startedAt) / 1000;
         logger.info(
@@ -193,7 +199,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
           seconds: Number(((clock() - restoreStartedAt) / 1000).toFixed(3)),
         };
         logger.info(
-          { restore },
+          { restore, phasesMs: startPhases(), processStartedAt: processStartedAt() },
           `restore: from ${restore.from}, ${restore.intents} intents, ${restore.recordsReplayed} records replayed, ${restore.seconds}s`,
         );
         if (snap !== undefined && cut !== null && snap.plan.topicExists && config.SNAPSHOT_INTERVAL_MS > 0) {

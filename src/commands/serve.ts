@@ -4,6 +4,7 @@
 import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { serve } from '../main.js';
+import { markPhase } from '../phases.js';
 import { configFlags, configHelp, parseCommand, type Command } from './common.js';
 
 const FLAGS = configFlags();
@@ -29,6 +30,7 @@ Exit codes: 0 stopped cleanly, 1 runtime failure, 2 invalid option or configurat
       return 0;
     }
     const config = loadConfig(env);
+    markPhase('config');
     const logger = createLogger(config.LOG_LEVEL);
     return serve({ config, logger });
   },

@@ -10,6 +10,7 @@ import { fetchPartitionRanges, type PartitionRange } from '../ingest/end-offsets
 import { requireTopics } from '../ingest/topics.js';
 import type { KafkaClient } from '../ingest/kafka-client.js';
 import type { Logger } from '../log.js';
+import { markPhase } from '../phases.js';
 import { ProjectionStore } from '../reduce/store.js';
 import { REDUCER_VERSION } from '../reduce/version.js';
 import type { Metrics } from '../transport/metrics.js';
@@ -87,6 +88,7 @@ export async function planRestore(opts: RestoreOptions): Promise<RestorePlan> {
   try {
     await requireTopics(admin, [topics.lifecycle, topics.proofs], (config.KAFKA_BROKERS ?? []).join(','));
     ranges = await fetchPartitionRanges(admin, [topics.lifecycle, topics.proofs]);
+    markPhase('offsets');
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -117,12 +119,14 @@ export async function planRestore(opts: RestoreOptions): Promise<RestorePlan> {
     );
     return replay(false);
   }
+  markPhase('snapshotRead');
   const loaded = await loadNewest(scan.snapshots, ranges, logger, () => opts.metrics?.snapshotsSkipped.inc());
   if (loaded === null) {
     logger.info({ topic, seen: scan.snapshots.length }, 'no usable snapshot: starting by full replay');
     return replay();
   }
   const store = ProjectionStore.restore(loaded.image, storeOptions);
+  markPhase('decoded');
   const loadSeconds = (clock() - began) / 1000;
   opts.metrics?.snapshotBytes.set(loaded.bytes);
   const h = loaded.header;
