@@ -92,7 +92,7 @@ export async function writeSnapshot(config: Config, logger: Logger, fromScratch:
         eventsApplied: store.eventsApplied,
         stats: store.stats(),
       },
-      encodeImage(store.exportImage()),
+      encodeImage(store.exportRecords()),
     );
     return {
       id: written.id,

@@ -11,10 +11,10 @@
  *   settlement proof packed (pack.ts), solver / verifier / error texts shared (intern.ts);
  * - the de-duplication memory is one string (dedup.ts).
  */
-import { pack, packOrNull, unpack, unpackOrNull } from './pack.js';
+import { unpack, unpackOrNull } from './pack.js';
 import type { Projection, TxHashes, TxHashKey } from './projection.js';
 import { HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES, type HtlcState, type InternalStatus, type ProofStatus } from './status.js';
-import { seenEntry, seenKeys, seenTimes } from './dedup.js';
+import { seenKeys, seenTimes } from './dedup.js';
 
 export const STATUS_SHIFT = 0;
 export const PROOF_SHIFT = 3;
@@ -144,45 +144,4 @@ export function viewOf(r: IntentRecord): Projection {
     seenAt: seenTimes(r.seen, r.t0, r.t0 + r.updatedAt),
     dedupHorizon: abs(r, r.dedupHorizon),
   };
-}
-
-/**
- * The record a view describes (restoring a snapshot, src/snapshot): the inverse of `viewOf`.
- * Relative times are taken from `createdAt`; a remembered time that does not fit 32 bits from it
- * becomes "unknown" (dedup.ts), which only ever widens the de-duplication horizon.
- */
-export function recordOf(p: Projection, removedAt: number | null, intern: (s: string) => string): IntentRecord {
-  const t0 = p.createdAt;
-  const rel = (t: number | null): number | null => (t === null ? null : t - t0);
-  const r = new IntentRecord(p.intentId, t0, removedAt);
-  r.bits =
-    (INTERNAL_STATUSES.indexOf(p.status) << STATUS_SHIFT) |
-    (PROOF_STATUSES.indexOf(p.proofStatus) << PROOF_SHIFT) |
-    (HTLC_STATES.indexOf(p.htlcState) << HTLC_SHIFT) |
-    (p.submittedSeen ? SUBMITTED_SEEN : 0);
-  r.version = p.version;
-  r.createdAt = 0;
-  r.updatedAt = p.updatedAt - t0;
-  r.matchedAt = rel(p.matchedAt);
-  r.completedAt = rel(p.completedAt);
-  r.proofGeneratedAt = rel(p.proofGeneratedAt);
-  r.solver = p.solver === null ? null : intern(p.solver);
-  r.fromChain = p.fromChain;
-  r.toChain = p.toChain;
-  r.amount = p.amount;
-  r.user = packOrNull(p.user);
-  for (const [i, k] of TX_KEYS.entries()) {
-    const hash = p.txHashes[k];
-    if (hash !== undefined) r.tx = txSet(r.tx, i as TxIndex, pack(hash));
-  }
-  r.error = p.error === null ? null : intern(p.error);
-  r.failureReason = p.failureReason === null ? null : intern(p.failureReason);
-  if (p.settlementProof !== null) {
-    r.proof = pack(p.settlementProof.proof);
-    r.verifier = p.settlementProof.verifier === null ? null : intern(p.settlementProof.verifier);
-    r.proofAt = p.settlementProof.generatedAt - t0;
-  }
-  r.seen = p.seen.map((key, i) => seenEntry(key, p.seenAt[i]! - t0)).join('');
-  r.dedupHorizon = rel(p.dedupHorizon);
-  return r;
 }

@@ -10,7 +10,7 @@
  * the packed intentId (pack.ts `packId`, 32 characters) → removedAt, nothing else. That map is in
  * the order the tombstones were made, so it is also the pruning queue.
  *
- * `exportImage()` / `ProjectionStore.restore(image)` are the snapshot API (src/snapshot/codec.ts):
+ * `exportImage()` / `ProjectionStore.fromRecords(image)` are the snapshot API (src/snapshot/codec.ts):
  * the whole fold state as plain data (views), and a store rebuilt from it that folds on exactly as
  * the original would. The image is a view, not a copy: encode it before applying more events.
  *
@@ -30,7 +30,7 @@ import { DEFAULT_MAX_CLOCK_SKEW_MS, housekeepingTime } from './housekeeping.js';
 import { Interner } from './intern.js';
 import { packId, unpackId } from './pack.js';
 import type { IntentState, Projection } from './projection.js';
-import { IntentRecord, recordOf, viewOf } from './record.js';
+import { IntentRecord, viewOf } from './record.js';
 import { applyToStats, COUNTER_OF, emptyStats, type MempoolStats } from './stats.js';
 import { Tombstones } from './tombstones.js';
 
@@ -50,6 +50,27 @@ export interface StoreImage {
   readonly lifecycleTime: number;
   readonly proofTime: number;
   readonly eventsApplied: number;
+}
+
+/**
+ * The fold state as the store keeps it, for the snapshot codec (src/snapshot/codec.ts): the live
+ * records themselves and the tombstones in their pruning order. `exportRecords()` hands out the
+ * store's own records (read them before the next `apply`, never change them);
+ * `ProjectionStore.fromRecords` adopts the records it is given. No per-intent conversion either way.
+ */
+export interface StoreRecords {
+  readonly live: Iterable<IntentRecord>;
+  readonly liveCount: number;
+  /** packed intentIds (pack.ts `packId`), oldest tombstone first */
+  readonly tombstoneIds: readonly string[];
+  readonly tombstoneRemovedAt: ArrayLike<number>;
+  /** the removals' housekeeping times (the window is measured from them), see `TombstoneEntry.dueFrom` */
+  readonly tombstoneDueFrom: ArrayLike<number>;
+  readonly lifecycleTime: number;
+  readonly proofTime: number;
+  readonly eventsApplied: number;
+  /** strings the records share (solvers, verifiers, error texts): the new store's interning table starts with them */
+  readonly interned?: Iterable<string>;
 }
 
 export interface TombstoneEntry {
@@ -86,33 +107,53 @@ export class ProjectionStore {
     this.maxClockSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
   }
 
-  /** A store in the state `image` describes; the running counts are recounted from it. */
-  static restore(image: StoreImage, opts: StoreOptions = {}): ProjectionStore {
+  /** A store holding `records` (adopted, not copied); the running counts are recounted from them. */
+  static fromRecords(records: StoreRecords, opts: StoreOptions = {}): ProjectionStore {
     const store = new ProjectionStore(opts);
-    const tombstones = new Map<string, number>();
-    for (const [id, state] of image.states) {
-      if (state.kind === 'removed') {
-        tombstones.set(id, state.removedAt);
-        continue;
-      }
-      const r = recordOf(state.projection, state.removedAt, (s) => store.strings.intern(s));
-      store.live.set(id, r);
+    for (const s of records.interned ?? []) store.strings.intern(s);
+    for (const r of records.live) {
+      store.live.set(r.intentId, r);
       store.counts[COUNTER_OF[r.status]]++;
-      store.counts.total++;
     }
-    // the queue's order first (entries that no longer match their state are stale), then the rest
-    for (const { intentId, removedAt, dueFrom } of image.tombstoneQueue) {
-      if (tombstones.get(intentId) !== removedAt) continue;
-      tombstones.delete(intentId);
-      store.removed.set(packId(intentId), removedAt);
-      if (dueFrom !== undefined && dueFrom < removedAt) store.dueEarly.set(packId(intentId), dueFrom);
+    store.counts.total = store.live.size;
+    const { tombstoneIds: ids, tombstoneRemovedAt: removedAt, tombstoneDueFrom: dueFrom } = records;
+    for (let i = 0; i < ids.length; i++) {
+      const packed = ids[i]!;
+      store.removed.delete(packed); // a repeated id keeps its last place, as `tombstone` does
+      store.removed.set(packed, removedAt[i]!);
+      if (dueFrom[i]! < removedAt[i]!) store.dueEarly.set(packed, dueFrom[i]!);
+      else store.dueEarly.delete(packed);
     }
-    for (const [id, removedAt] of tombstones) store.removed.set(packId(id), removedAt);
     store.nextExpiry = Number.NEGATIVE_INFINITY;
-    store.lifecycleTime = image.lifecycleTime;
-    store.proofTime = image.proofTime;
-    store.applied = image.eventsApplied;
+    store.lifecycleTime = records.lifecycleTime;
+    store.proofTime = records.proofTime;
+    store.applied = records.eventsApplied;
     return store;
+  }
+
+  /** The fold state as the store keeps it (see `StoreRecords`; read it before the next `apply`). */
+  exportRecords(): StoreRecords {
+    const n = this.removed.size;
+    const tombstoneIds = new Array<string>(n);
+    const tombstoneRemovedAt = new Float64Array(n);
+    const tombstoneDueFrom = new Float64Array(n);
+    let i = 0;
+    for (const [packed, removedAt] of this.removed) {
+      tombstoneIds[i] = packed;
+      tombstoneRemovedAt[i] = removedAt;
+      tombstoneDueFrom[i] = this.dueEarly.get(packed) ?? removedAt;
+      i++;
+    }
+    return {
+      live: this.live.values(),
+      liveCount: this.live.size,
+      tombstoneIds,
+      tombstoneRemovedAt,
+      tombstoneDueFrom,
+      lifecycleTime: this.lifecycleTime,
+      proofTime: this.proofTime,
+      eventsApplied: this.applied,
+    };
   }
 
   /** The fold state as plain data (views; read it before the next `apply`). */

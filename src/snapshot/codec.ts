@@ -1,52 +1,54 @@
 /**
- * The store image (src/reduce/store.ts `StoreImage`) as bytes: a columnar binary layout, so that
- * loading is a few typed-array views and one object per intent, with no JSON parsing and no
- * per-field decoding work. Strings are dictionary-encoded (solvers, amounts, errors and tx hashes
- * repeat or are unique; each distinct one is decoded once); intent ids are 32 raw bytes.
+ * The store's records (src/reduce/store.ts `StoreRecords`) as bytes and back, field for field:
+ * the image holds what an `IntentRecord` (src/reduce/record.ts) holds, in the form it holds it
+ * (relative times, packed hex strings, the de-duplication string), so loading is typed-array
+ * reads, one string slice per text field and one record per intent: no JSON, no hex, no
+ * re-packing, no per-field conversion. Texts shared between intents (solvers, verifiers, errors,
+ * failure reasons) are stored once (a dictionary) and shared again after loading.
  *
- * Layout (little-endian; every section starts 8-byte aligned so float columns are views):
- *   u32 magic, u32 N (intents held), u32 L (live), u32 Q (tombstone queue), u32 S (strings),
- *   u32 K (de-duplication keys), f64 lifecycleTime, f64 proofTime, f64 eventsApplied
- *   ids N×32 | kind N×u8 | removedAt N×f64
- *   live: status, proofStatus, htlcState, submittedSeen, seenCount L×u8 each | version L×u32 |
- *         F64_COLUMNS L×f64 each | STRING_COLUMNS L×u32 each (index into strings, 0 = null)
- *   seen K×f64 | seenAt K×f64 | queue ids Q×32 | queue removedAt Q×f64 | queue dueFrom Q×f64
- *   string lengths S×u32 | string bytes (UTF-8)
- * null numbers are NaN (no time, chain or horizon is ever NaN).
+ * Layout (little-endian; every section starts 8-byte aligned, so number columns are views):
+ *   u32 magic, u32 L (live records), u32 T (tombstones), u32 D (dictionary texts),
+ *   f64 lifecycleTime, f64 proofTime, f64 eventsApplied
+ *   numbers  L×f64 per NUMBER_FIELDS (null = NaN)
+ *   ints     L×u32 per INT_FIELDS, then L×u32 per SHARED_FIELDS (dictionary index + 1, 0 = null)
+ *   texts    L×u32 per TEXT_FIELDS: a text's descriptor (below)
+ *   tombstones T×f64 removedAt, T×f64 dueFrom, T×u32 descriptors of the packed ids
+ *   dictionary D×u32 descriptors
+ *   bytes of every text: TEXT_FIELDS column by column, the tombstone ids, the dictionary
+ * A descriptor is the text's byte length, with TWO_BYTE set when its characters are stored as
+ * UTF-16 (otherwise one byte each, Latin-1: every packed string is); NULL_TEXT is null.
  *
- * Changing this layout (or what the store keeps) changes FORMAT_VERSION in envelope.ts.
+ * Changing this layout, or what a record holds, changes FORMAT_VERSION in envelope.ts.
  */
-import type { IntentState, Projection, SettlementProof, TxHashes } from '../reduce/projection.js';
-import { EMPTY_TX_HASHES } from '../reduce/projection.js';
-import { HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES } from '../contract/status.js';
-import type { StoreImage, TombstoneEntry } from '../reduce/store.js';
-import { TX_KEYS } from '../reduce/record.js';
+import { IntentRecord } from '../reduce/record.js';
+import type { StoreRecords } from '../reduce/store.js';
 
-const MAGIC = 0x49505331; // "IPS1"
-const HEADER_BYTES = 6 * 4 + 3 * 8;
+const MAGIC = 0x49505333; // "IPS3"
+const HEADER_BYTES = 4 * 4 + 3 * 8;
 
-const F64_FIELDS = [
-  'fromChain',
-  'toChain',
+/** number fields of a record (nullable ones as NaN); t0 and removedAt are constructor arguments */
+const NUMBER_FIELDS = [
+  't0',
+  'removedAt',
   'createdAt',
   'updatedAt',
   'matchedAt',
   'completedAt',
   'proofGeneratedAt',
+  'fromChain',
+  'toChain',
+  'proofAt',
   'dedupHorizon',
-] as const satisfies readonly (keyof Projection)[];
-const PLAIN_STRINGS = ['solver', 'amount', 'user', 'error', 'failureReason'] as const satisfies readonly (keyof Projection)[];
-/** string columns: PLAIN_STRINGS, then the settlement proof's proof and verifier, then TX_KEYS */
-const PROOF_COL = PLAIN_STRINGS.length;
-const VERIFIER_COL = PROOF_COL + 1;
-const TX_COL = VERIFIER_COL + 1;
-const STRING_COLUMNS = TX_COL + TX_KEYS.length;
-/** f64 columns: F64_FIELDS, then the settlement proof's generatedAt (NaN: no proof) */
-const SETTLED_COL = F64_FIELDS.length;
-const F64_COLUMNS = SETTLED_COL + 1;
-const U8_COLUMNS = 5;
+] as const satisfies readonly (keyof IntentRecord)[];
+const INT_FIELDS = ['bits', 'version'] as const satisfies readonly (keyof IntentRecord)[];
+const SHARED_FIELDS = ['solver', 'verifier', 'error', 'failureReason'] as const satisfies readonly (keyof IntentRecord)[];
+const TEXT_FIELDS = ['intentId', 'amount', 'user', 'tx', 'proof', 'seen'] as const satisfies readonly (keyof IntentRecord)[];
 
-const INTENT_ID = /^0x[0-9a-f]{64}$/;
+const NULL_TEXT = 0xffffffff;
+const TWO_BYTE = 0x80000000;
+const LENGTH = 0x7fffffff;
+/** a character Latin-1 cannot hold */
+const WIDE = /[\u0100-\uffff]/;
 
 export class SnapshotCorruptError extends Error {
   override readonly name = 'SnapshotCorruptError';
@@ -54,269 +56,228 @@ export class SnapshotCorruptError extends Error {
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
-interface Sizes {
-  readonly n: number;
+interface Counts {
   readonly l: number;
-  readonly q: number;
-  readonly k: number;
-  readonly s: number;
-  readonly stringBytes: number;
+  readonly t: number;
+  readonly d: number;
 }
 
-/** Byte offset of every section, from the counts. */
-function layout(z: Sizes) {
+/** Byte offset of every fixed-width section, from the counts. */
+function layout({ l, t, d }: Counts) {
   let at = align8(HEADER_BYTES);
   const take = (bytes: number): number => {
     const start = at;
     at = align8(at + bytes);
     return start;
   };
-  const ids = take(z.n * 32);
-  const kind = take(z.n);
-  const removedAt = take(z.n * 8);
-  const u8 = take(z.l * U8_COLUMNS);
-  const version = take(z.l * 4);
-  const f64 = take(z.l * 8 * F64_COLUMNS);
-  const str = take(z.l * 4 * STRING_COLUMNS);
-  const seen = take(z.k * 8);
-  const seenAt = take(z.k * 8);
-  const qIds = take(z.q * 32);
-  const qAt = take(z.q * 8);
-  const qDue = take(z.q * 8);
-  const strLen = take(z.s * 4);
-  const strBytes = take(z.stringBytes);
-  return { ids, kind, removedAt, u8, version, f64, str, seen, seenAt, qIds, qAt, qDue, strLen, strBytes, total: at };
-}
-
-/** The typed-array views of the fixed-width columns, over an image laid out by `layout`. */
-function columns(ab: ArrayBuffer, o: ReturnType<typeof layout>, z: Sizes) {
   return {
-    kind: new Uint8Array(ab, o.kind, z.n),
-    removedAt: new Float64Array(ab, o.removedAt, z.n),
-    u8: new Uint8Array(ab, o.u8, z.l * U8_COLUMNS),
-    version: new Uint32Array(ab, o.version, z.l),
-    f64: new Float64Array(ab, o.f64, z.l * F64_COLUMNS),
-    str: new Uint32Array(ab, o.str, z.l * STRING_COLUMNS),
-    seen: new Float64Array(ab, o.seen, z.k),
-    seenAt: new Float64Array(ab, o.seenAt, z.k),
-    qAt: new Float64Array(ab, o.qAt, z.q),
-    qDue: new Float64Array(ab, o.qDue, z.q),
+    numbers: take(l * 8 * NUMBER_FIELDS.length),
+    ints: take(l * 4 * (INT_FIELDS.length + SHARED_FIELDS.length)),
+    texts: take(l * 4 * TEXT_FIELDS.length),
+    tRemovedAt: take(t * 8),
+    tDueFrom: take(t * 8),
+    tIds: take(t * 4),
+    dict: take(d * 4),
+    bytes: at,
   };
 }
 
-function writeId(buf: Buffer, at: number, id: string): void {
-  if (!INTENT_ID.test(id)) throw new Error(`cannot snapshot intent id ${JSON.stringify(id)}: not 0x + 64 lower-case hex digits`);
-  buf.write(id.slice(2), at, 32, 'hex');
+function descriptor(s: string | null): number {
+  if (s === null) return NULL_TEXT;
+  return WIDE.test(s) ? TWO_BYTE | (s.length * 2) : s.length;
 }
 
-/** The image as bytes (uncompressed). Reads the image once; the store must not change meanwhile. */
-export function encodeImage(image: StoreImage): Uint8Array {
-  const entries = Array.from(image.states);
-  const queue = Array.from(image.tombstoneQueue);
+const textBytes = (d: number): number => (d === NULL_TEXT ? 0 : d & LENGTH);
+
+/** The records as bytes. Reads them once; the store must not change meanwhile. */
+export function encodeImage(records: StoreRecords): Uint8Array {
+  const live = Array.from(records.live);
+  if (live.length !== records.liveCount) throw new Error(`${live.length} live records, the store counts ${records.liveCount}`);
   const dict = new Map<string, number>();
-  const strings: string[] = [];
-  let stringBytes = 0;
-  const ref = (s: string | null | undefined): number => {
-    if (s === null || s === undefined) return 0;
+  const ref = (s: string | null): number => {
+    if (s === null) return 0;
     let i = dict.get(s);
-    if (i === undefined) {
-      strings.push(s);
-      i = strings.length; // 1-based: 0 is null
-      dict.set(s, i);
-      stringBytes += Buffer.byteLength(s, 'utf8');
-    }
+    if (i === undefined) dict.set(s, (i = dict.size + 1));
     return i;
   };
-  let l = 0;
-  let k = 0;
-  for (const [, state] of entries) {
-    if (state.kind !== 'live') continue;
-    const p = state.projection;
-    l++;
-    k += p.seen.length;
-    for (const f of PLAIN_STRINGS) ref(p[f]);
-    ref(p.settlementProof?.proof);
-    ref(p.settlementProof?.verifier);
-    for (const t of TX_KEYS) ref(p.txHashes[t]);
+  const l = live.length;
+  const t = records.tombstoneIds.length;
+  const descriptors = new Uint32Array(l * TEXT_FIELDS.length);
+  let total = 0;
+  for (const [c, f] of TEXT_FIELDS.entries()) {
+    for (let j = 0; j < l; j++) {
+      const d = descriptor(live[j]![f]);
+      descriptors[c * l + j] = d;
+      total += textBytes(d);
+    }
   }
-  const sizes: Sizes = { n: entries.length, l, q: queue.length, k, s: strings.length, stringBytes };
-  const o = layout(sizes);
-  const ab = new ArrayBuffer(o.total);
+  const idDescriptors = new Uint32Array(t);
+  for (let i = 0; i < t; i++) total += textBytes((idDescriptors[i] = descriptor(records.tombstoneIds[i]!)));
+  const refs = new Uint32Array(l * SHARED_FIELDS.length);
+  for (const [c, f] of SHARED_FIELDS.entries()) for (let j = 0; j < l; j++) refs[c * l + j] = ref(live[j]![f]);
+  const texts = [...dict.keys()];
+  const dictDescriptors = Uint32Array.from(texts, descriptor);
+  for (const d of dictDescriptors) total += textBytes(d);
+
+  const o = layout({ l, t, d: texts.length });
+  const ab = new ArrayBuffer(o.bytes + total);
   const buf = Buffer.from(ab);
   const dv = new DataView(ab);
   dv.setUint32(0, MAGIC, true);
-  for (const [i, v] of [sizes.n, l, sizes.q, sizes.s, k].entries()) dv.setUint32(4 + i * 4, v, true);
-  dv.setFloat64(24, image.lifecycleTime, true);
-  dv.setFloat64(32, image.proofTime, true);
-  dv.setFloat64(40, image.eventsApplied, true);
-
-  const { kind, removedAt, u8, version, f64, str, seen, seenAt, qAt, qDue } = columns(ab, o, sizes);
-  let j = 0;
-  let kk = 0;
-  entries.forEach(([id, state], i) => {
-    writeId(buf, o.ids + i * 32, id);
-    removedAt[i] = state.removedAt ?? Number.NaN;
-    if (state.kind === 'removed') {
-      kind[i] = 1;
-      return;
-    }
-    const p = state.projection;
-    u8[j] = INTERNAL_STATUSES.indexOf(p.status);
-    u8[l + j] = PROOF_STATUSES.indexOf(p.proofStatus);
-    u8[2 * l + j] = HTLC_STATES.indexOf(p.htlcState);
-    u8[3 * l + j] = p.submittedSeen ? 1 : 0;
-    u8[4 * l + j] = p.seen.length;
-    version[j] = p.version;
-    for (const [c, f] of F64_FIELDS.entries()) f64[c * l + j] = p[f] ?? Number.NaN;
-    for (const [c, f] of PLAIN_STRINGS.entries()) str[c * l + j] = ref(p[f]);
-    f64[SETTLED_COL * l + j] = p.settlementProof?.generatedAt ?? Number.NaN;
-    str[PROOF_COL * l + j] = ref(p.settlementProof?.proof);
-    str[VERIFIER_COL * l + j] = ref(p.settlementProof?.verifier);
-    for (const [c, t] of TX_KEYS.entries()) str[(TX_COL + c) * l + j] = ref(p.txHashes[t]);
-    for (let x = 0; x < p.seen.length; x++, kk++) {
-      seen[kk] = p.seen[x]!;
-      seenAt[kk] = p.seenAt[x]!;
-    }
-    j++;
-  });
-  queue.forEach((e, i) => {
-    writeId(buf, o.qIds + i * 32, e.intentId);
-    qAt[i] = e.removedAt;
-    qDue[i] = e.dueFrom ?? e.removedAt;
-  });
-  const strLen = new Uint32Array(ab, o.strLen, sizes.s);
-  let at = o.strBytes;
-  strings.forEach((s, i) => {
-    const n = buf.write(s, at, 'utf8');
-    strLen[i] = n;
-    at += n;
-  });
+  dv.setUint32(4, l, true);
+  dv.setUint32(8, t, true);
+  dv.setUint32(12, texts.length, true);
+  dv.setFloat64(16, records.lifecycleTime, true);
+  dv.setFloat64(24, records.proofTime, true);
+  dv.setFloat64(32, records.eventsApplied, true);
+  const numbers = new Float64Array(ab, o.numbers, l * NUMBER_FIELDS.length);
+  for (const [c, f] of NUMBER_FIELDS.entries()) for (let j = 0; j < l; j++) numbers[c * l + j] = live[j]![f] ?? Number.NaN;
+  const ints = new Uint32Array(ab, o.ints, l * (INT_FIELDS.length + SHARED_FIELDS.length));
+  for (const [c, f] of INT_FIELDS.entries()) for (let j = 0; j < l; j++) ints[c * l + j] = live[j]![f];
+  ints.set(refs, INT_FIELDS.length * l);
+  new Uint32Array(ab, o.texts, descriptors.length).set(descriptors);
+  new Float64Array(ab, o.tRemovedAt, t).set(records.tombstoneRemovedAt);
+  new Float64Array(ab, o.tDueFrom, t).set(records.tombstoneDueFrom);
+  new Uint32Array(ab, o.tIds, t).set(idDescriptors);
+  new Uint32Array(ab, o.dict, texts.length).set(dictDescriptors);
+  let at = o.bytes;
+  const put = (s: string | null, d: number): void => {
+    if (s === null) return;
+    at += buf.write(s, at, d & TWO_BYTE ? 'utf16le' : 'latin1');
+  };
+  for (const [c, f] of TEXT_FIELDS.entries()) for (let j = 0; j < l; j++) put(live[j]![f], descriptors[c * l + j]!);
+  for (let i = 0; i < t; i++) put(records.tombstoneIds[i]!, idDescriptors[i]!);
+  for (const [i, s] of texts.entries()) put(s, dictDescriptors[i]!);
+  if (at !== ab.byteLength) throw new Error(`image written to ${at} of ${ab.byteLength} bytes`);
   return new Uint8Array(ab);
 }
 
-/** `count` values of `xs` from `at` as a plain array (Array.from on a typed array goes through its iterator) */
-function slice(xs: Float64Array, at: number, count: number): number[] {
-  const out = new Array<number>(count);
-  for (let i = 0; i < count; i++) out[i] = xs[at + i]!;
-  return out;
-}
+/** Reads consecutive texts from `at` on, by their descriptors. */
+class TextReader {
+  constructor(
+    private readonly buf: Buffer,
+    private at: number,
+  ) {}
 
-const num = (v: number): number | null => (Number.isNaN(v) ? null : v);
+  get position(): number {
+    return this.at;
+  }
 
-function enumAt<T>(values: readonly T[], index: number, what: string): T {
-  const v = values[index];
-  if (v === undefined) throw new SnapshotCorruptError(`unknown ${what} #${index}`);
-  return v;
+  next(d: number): string | null {
+    if (d === NULL_TEXT) return null;
+    const n = d & LENGTH;
+    const start = this.at;
+    this.at += n;
+    if (this.at > this.buf.length) throw new SnapshotCorruptError('a text runs past the end of the image');
+    return d & TWO_BYTE ? this.buf.toString('utf16le', start, this.at) : this.buf.toString('latin1', start, this.at);
+  }
 }
 
 /**
- * Bytes → the image, ready for `ProjectionStore.restore`. Throws SnapshotCorruptError when the
- * bytes are not a whole image (the envelope's checksum catches corruption before this runs).
+ * Bytes → the records, ready for `ProjectionStore.fromRecords`. Throws SnapshotCorruptError when
+ * the bytes are not a whole image (the envelope's checksum catches corruption before this runs).
  */
-export function decodeImage(bytes: Uint8Array): StoreImage {
-  // a private, 8-aligned copy: the float columns become views without per-value reads
-  const ab = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(ab).set(bytes);
-  if (ab.byteLength < HEADER_BYTES) throw new SnapshotCorruptError('image shorter than its header');
-  const dv = new DataView(ab);
+export function decodeImage(bytes: Uint8Array): StoreRecords {
+  if (bytes.byteLength < HEADER_BYTES) throw new SnapshotCorruptError('image shorter than its header');
+  // 8-aligned for the number columns (a Buffer from a Kafka record or a pool need not be)
+  let ab: ArrayBuffer;
+  let base = 0;
+  if (bytes.byteOffset % 8 === 0 && bytes.buffer instanceof ArrayBuffer) {
+    ab = bytes.buffer;
+    base = bytes.byteOffset;
+  } else {
+    ab = new ArrayBuffer(bytes.byteLength);
+    new Uint8Array(ab).set(bytes);
+  }
+  const dv = new DataView(ab, base, bytes.byteLength);
   if (dv.getUint32(0, true) !== MAGIC) throw new SnapshotCorruptError('not a store image (magic)');
-  const [n, l, q, s, k] = [0, 1, 2, 3, 4].map((i) => dv.getUint32(4 + i * 4, true)) as [number, number, number, number, number];
-  const strLenProbe = layout({ n, l, q, k, s, stringBytes: 0 });
-  if (strLenProbe.strBytes > ab.byteLength) throw new SnapshotCorruptError('image shorter than its sections');
-  const strLen = new Uint32Array(ab, strLenProbe.strLen, s);
-  let stringBytes = 0;
-  for (let i = 0; i < s; i++) stringBytes += strLen[i]!;
-  const o = layout({ n, l, q, k, s, stringBytes });
-  if (o.total !== ab.byteLength) throw new SnapshotCorruptError(`image is ${ab.byteLength} bytes, its sections ${o.total}`);
-  const buf = Buffer.from(ab);
+  const l = dv.getUint32(4, true);
+  const t = dv.getUint32(8, true);
+  const d = dv.getUint32(12, true);
+  const o = layout({ l, t, d });
+  if (o.bytes > bytes.byteLength) throw new SnapshotCorruptError('image shorter than its sections');
+  const buf = Buffer.from(ab, base, bytes.byteLength);
+  const numbers = new Float64Array(ab, base + o.numbers, l * NUMBER_FIELDS.length);
+  const ints = new Uint32Array(ab, base + o.ints, l * (INT_FIELDS.length + SHARED_FIELDS.length));
+  const descriptors = new Uint32Array(ab, base + o.texts, l * TEXT_FIELDS.length);
+  const tRemovedAt = new Float64Array(ab, base + o.tRemovedAt, t);
+  const tDueFrom = new Float64Array(ab, base + o.tDueFrom, t);
+  const tIds = new Uint32Array(ab, base + o.tIds, t);
+  const dictDescriptors = new Uint32Array(ab, base + o.dict, d);
 
-  const strings: (string | undefined)[] = new Array(s + 1);
-  let at = o.strBytes;
-  for (let i = 0; i < s; i++) {
-    strings[i + 1] = buf.toString('utf8', at, at + strLen[i]!);
-    at += strLen[i]!;
+  // where each text column's bytes start
+  const columnStart = new Array<number>(TEXT_FIELDS.length);
+  let at = o.bytes;
+  for (let c = 0; c < TEXT_FIELDS.length; c++) {
+    columnStart[c] = at;
+    for (let j = 0; j < l; j++) at += textBytes(descriptors[c * l + j]!);
   }
-  const { kind, removedAt, u8, version, f64, str, seen, seenAt, qAt, qDue } = columns(ab, o, { n, l, q, k, s, stringBytes });
-  const string = (col: number, j: number): string | null => {
-    const r = str[col * l + j]!;
+  const idReader = new TextReader(buf, at);
+  const tombstoneIds = new Array<string>(t);
+  for (let i = 0; i < t; i++) {
+    const id = idReader.next(tIds[i]!);
+    if (id === null) throw new SnapshotCorruptError('a tombstone without its id');
+    tombstoneIds[i] = id;
+  }
+  const dictReader = new TextReader(buf, idReader.position);
+  const shared = new Array<string>(d);
+  for (let i = 0; i < d; i++) {
+    const s = dictReader.next(dictDescriptors[i]!);
+    if (s === null) throw new SnapshotCorruptError('a null dictionary text');
+    shared[i] = s;
+  }
+  if (dictReader.position !== bytes.byteLength) {
+    throw new SnapshotCorruptError(`image is ${bytes.byteLength} bytes, its sections ${dictReader.position}`);
+  }
+  const readers = columnStart.map((start) => new TextReader(buf, start));
+  const [ids, amounts, users, txs, proofs, seens] = readers as [TextReader, TextReader, TextReader, TextReader, TextReader, TextReader];
+  const sharedText = (c: number, j: number): string | null => {
+    const r = ints[(INT_FIELDS.length + c) * l + j]!;
     if (r === 0) return null;
-    const v = strings[r];
-    if (v === undefined) throw new SnapshotCorruptError(`string #${r} out of range`);
-    return v;
+    const s = shared[r - 1];
+    if (s === undefined) throw new SnapshotCorruptError(`dictionary text #${r} out of range`);
+    return s;
   };
-  const txHashes = (j: number): TxHashes => {
-    let t: Record<string, string> | null = null;
-    for (let c = 0; c < TX_KEYS.length; c++) {
-      const v = string(TX_COL + c, j);
-      if (v !== null) (t ??= {})[TX_KEYS[c]!] = v;
-    }
-    return t ?? EMPTY_TX_HASHES;
+  const num = (c: number, j: number): number | null => {
+    const v = numbers[c * l + j]!;
+    return Number.isNaN(v) ? null : v;
   };
-
-  const settlement = (j: number): SettlementProof | null => {
-    const generatedAt = f64[SETTLED_COL * l + j]!;
-    if (Number.isNaN(generatedAt)) return null;
-    const proof = string(PROOF_COL, j);
-    if (proof === null) throw new SnapshotCorruptError('settlement proof without its proof');
-    return { proof, verifier: string(VERIFIER_COL, j), generatedAt };
-  };
-
-  const states = new Array<readonly [string, IntentState]>(n);
-  let j = 0;
-  let kk = 0;
-  for (let i = 0; i < n; i++) {
-    const id = `0x${buf.toString('hex', o.ids + i * 32, o.ids + i * 32 + 32)}`;
-    const removed = num(removedAt[i]!);
-    if (kind[i] === 1) {
-      if (removed === null) throw new SnapshotCorruptError('tombstone without a removal time');
-      states[i] = [id, { kind: 'removed', removedAt: removed }];
-      continue;
-    }
-    if (j >= l) throw new SnapshotCorruptError('more live intents than the image counts');
-    const count = u8[4 * l + j]!;
-    if (kk + count > k) throw new SnapshotCorruptError('more de-duplication keys than the image counts');
-    const projection: Projection = {
-      intentId: id,
-      status: enumAt(INTERNAL_STATUSES, u8[j]!, 'status'),
-      proofStatus: enumAt(PROOF_STATUSES, u8[l + j]!, 'proof status'),
-      htlcState: enumAt(HTLC_STATES, u8[2 * l + j]!, 'htlc state'),
-      solver: string(0, j),
-      fromChain: num(f64[j]!),
-      toChain: num(f64[l + j]!),
-      amount: string(1, j),
-      user: string(2, j),
-      settlementProof: settlement(j),
-      createdAt: f64[2 * l + j]!,
-      submittedSeen: u8[3 * l + j] === 1,
-      updatedAt: f64[3 * l + j]!,
-      matchedAt: num(f64[4 * l + j]!),
-      completedAt: num(f64[5 * l + j]!),
-      proofGeneratedAt: num(f64[6 * l + j]!),
-      txHashes: txHashes(j),
-      error: string(3, j),
-      failureReason: string(4, j),
-      version: version[j]!,
-      seen: slice(seen, kk, count),
-      seenAt: slice(seenAt, kk, count),
-      dedupHorizon: num(f64[7 * l + j]!),
-    };
-    kk += count;
-    j++;
-    states[i] = [id, { kind: 'live', projection, removedAt: removed }];
-  }
-  const tombstoneQueue = new Array<TombstoneEntry>(q);
-  for (let i = 0; i < q; i++) {
-    tombstoneQueue[i] = {
-      intentId: `0x${buf.toString('hex', o.qIds + i * 32, o.qIds + i * 32 + 32)}`,
-      removedAt: qAt[i]!,
-      dueFrom: qDue[i]!,
-    };
+  const live = new Array<IntentRecord>(l);
+  for (let j = 0; j < l; j++) {
+    const id = ids.next(descriptors[j]!);
+    if (id === null) throw new SnapshotCorruptError('a record without its intentId');
+    const r = new IntentRecord(id, numbers[j]!, num(1, j));
+    r.createdAt = numbers[2 * l + j]!;
+    r.updatedAt = numbers[3 * l + j]!;
+    r.matchedAt = num(4, j);
+    r.completedAt = num(5, j);
+    r.proofGeneratedAt = num(6, j);
+    r.fromChain = num(7, j);
+    r.toChain = num(8, j);
+    r.proofAt = num(9, j);
+    r.dedupHorizon = num(10, j);
+    r.bits = ints[j]!;
+    r.version = ints[l + j]!;
+    r.solver = sharedText(0, j);
+    r.verifier = sharedText(1, j);
+    r.error = sharedText(2, j);
+    r.failureReason = sharedText(3, j);
+    r.amount = amounts.next(descriptors[l + j]!);
+    r.user = users.next(descriptors[2 * l + j]!);
+    r.tx = txs.next(descriptors[3 * l + j]!) ?? '';
+    r.proof = proofs.next(descriptors[4 * l + j]!);
+    r.seen = seens.next(descriptors[5 * l + j]!) ?? '';
+    live[j] = r;
   }
   return {
-    states,
-    tombstoneQueue,
-    lifecycleTime: dv.getFloat64(24, true),
-    proofTime: dv.getFloat64(32, true),
-    eventsApplied: dv.getFloat64(40, true),
+    live,
+    liveCount: l,
+    tombstoneIds,
+    tombstoneRemovedAt: tRemovedAt,
+    tombstoneDueFrom: tDueFrom,
+    lifecycleTime: dv.getFloat64(16, true),
+    proofTime: dv.getFloat64(24, true),
+    eventsApplied: dv.getFloat64(32, true),
+    interned: shared,
   };
 }

@@ -16,7 +16,8 @@ import type { Consumer } from 'kafkajs';
 import type { KafkaClient } from '../ingest/kafka-client.js';
 import type { PartitionRange } from '../ingest/end-offsets.js';
 import type { Logger } from '../log.js';
-import type { StoreImage } from '../reduce/store.js';
+import { markPhase } from '../phases.js';
+import type { StoreRecords } from '../reduce/store.js';
 import { decodeImage, SnapshotCorruptError } from './codec.js';
 import {
   type Expectation,
@@ -58,6 +59,80 @@ export interface ScanOptions {
 
 export type ScanResult = { readonly missing: true } | { readonly missing: false; readonly snapshots: ScannedSnapshot[] };
 
+type RawHeaders = Parameters<typeof toPiece>[1];
+
+/**
+ * Groups records of the snapshot topic, in offset order, into snapshots by id. Only the chunks of
+ * the newest `keep` complete, compatible snapshots stay in memory (`expectation` null: listing,
+ * no chunks kept).
+ */
+export class SnapshotCollector {
+  private readonly byId = new Map<string, ScannedSnapshot>();
+  private readonly complete: ScannedSnapshot[] = [];
+
+  constructor(
+    private readonly expectation: Expectation | null,
+    private readonly keep: number,
+    private readonly onInvalid: (offset: string, reason: string) => void = () => undefined,
+  ) {}
+
+  add(offset: string, value: Buffer | null, headers: RawHeaders): void {
+    const piece = toPiece(value, headers);
+    if ('invalid' in piece) {
+      this.onInvalid(offset, piece.invalid);
+      return;
+    }
+    let s = this.byId.get(piece.id);
+    if (s === undefined) {
+      s = {
+        id: piece.id,
+        offset,
+        header: null,
+        trailer: null,
+        chunks: new Map(),
+        bytes: 0,
+        chunksSeen: 0,
+        incompatible: null,
+        dropped: false,
+      };
+      this.byId.set(piece.id, s);
+    }
+    switch (piece.part) {
+      case 'header':
+        s.header = piece.header;
+        if (this.expectation !== null) s.incompatible = incompatibility(piece.header, this.expectation);
+        if (s.incompatible !== null || this.expectation === null) s.dropped = true;
+        break;
+      case 'chunk':
+        s.chunksSeen++;
+        s.bytes += piece.bytes.length;
+        if (!s.dropped && !s.chunks.has(piece.seq)) s.chunks.set(piece.seq, piece.bytes);
+        break;
+      case 'trailer':
+        s.trailer = piece.trailer;
+        if (s.header === null) s.chunks.clear();
+        else if (!s.dropped) {
+          this.complete.push(s);
+          const old = this.complete.length > this.keep ? this.complete.shift() : undefined;
+          if (old !== undefined) {
+            old.chunks.clear();
+            old.dropped = true;
+          }
+        }
+        break;
+      default: {
+        const never: never = piece;
+        throw new Error(`unknown piece ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Oldest first (by their first record). */
+  snapshots(): ScannedSnapshot[] {
+    return [...this.byId.values()];
+  }
+}
+
 /** Reads the snapshot topic once; `missing` when it does not exist. Snapshots oldest first. */
 export async function scanSnapshots(opts: ScanOptions): Promise<ScanResult> {
   const admin = opts.kafka.admin();
@@ -72,62 +147,11 @@ export async function scanSnapshots(opts: ScanOptions): Promise<ScanResult> {
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
-  const byId = new Map<string, ScannedSnapshot>();
   if (high <= low) return { missing: false, snapshots: [] };
 
-  const keep = opts.keep ?? 3;
-  const complete: ScannedSnapshot[] = [];
-  const onRecord = (offset: string, value: Buffer | null, headers: Parameters<typeof toPiece>[1]): void => {
-    const piece = toPiece(value, headers);
-    if ('invalid' in piece) {
-      opts.logger.debug({ topic: opts.topic, offset, reason: piece.invalid }, 'snapshot topic: record ignored');
-      return;
-    }
-    let s = byId.get(piece.id);
-    if (s === undefined) {
-      s = {
-        id: piece.id,
-        offset,
-        header: null,
-        trailer: null,
-        chunks: new Map(),
-        bytes: 0,
-        chunksSeen: 0,
-        incompatible: null,
-        dropped: false,
-      };
-      byId.set(piece.id, s);
-    }
-    switch (piece.part) {
-      case 'header':
-        s.header = piece.header;
-        if (opts.expectation !== null) s.incompatible = incompatibility(piece.header, opts.expectation);
-        if (s.incompatible !== null || opts.expectation === null) s.dropped = true;
-        break;
-      case 'chunk':
-        s.chunksSeen++;
-        s.bytes += piece.bytes.length;
-        if (!s.dropped && !s.chunks.has(piece.seq)) s.chunks.set(piece.seq, piece.bytes);
-        break;
-      case 'trailer':
-        s.trailer = piece.trailer;
-        if (s.header === null) s.chunks.clear();
-        else if (!s.dropped) {
-          complete.push(s);
-          const old = complete.length > keep ? complete.shift() : undefined;
-          if (old !== undefined) {
-            old.chunks.clear();
-            old.dropped = true;
-          }
-        }
-        break;
-      default: {
-        const never: never = piece;
-        throw new Error(`unknown piece ${JSON.stringify(never)}`);
-      }
-    }
-  };
-
+  const collector = new SnapshotCollector(opts.expectation, opts.keep ?? 3, (offset, reason) =>
+    opts.logger.debug({ topic: opts.topic, offset, reason }, 'snapshot topic: record ignored'),
+  );
   const consumer: Consumer = opts.kafka.consumer({
     groupId: `intent-projector-snapshot-scan-${randomBytes(4).toString('hex')}`,
     allowAutoTopicCreation: false,
@@ -150,7 +174,7 @@ export async function scanSnapshots(opts: ScanOptions): Promise<ScanResult> {
             if (batch.partition !== SNAPSHOT_PARTITION) return;
             for (const m of batch.messages) {
               if (BigInt(m.offset) >= high) break;
-              onRecord(m.offset, m.value, m.headers ?? {});
+              collector.add(m.offset, m.value, m.headers ?? {});
             }
             if (BigInt(batch.lastOffset()) + 1n >= high) resolve();
           },
@@ -161,12 +185,12 @@ export async function scanSnapshots(opts: ScanOptions): Promise<ScanResult> {
     clearTimeout(timer);
     await consumer.disconnect().catch(() => undefined);
   }
-  return { missing: false, snapshots: [...byId.values()] };
+  return { missing: false, snapshots: collector.snapshots() };
 }
 
 export interface LoadedSnapshot {
   readonly header: SnapshotHeader;
-  readonly image: StoreImage;
+  readonly image: StoreRecords;
   /** where to resume each input partition: max(snapshot position, today's log start) */
   readonly resumeAt: ReadonlyMap<string, bigint>;
   /** offsets retention deleted between the snapshot's positions and today's log start */
@@ -190,65 +214,87 @@ function beyondEnd(header: SnapshotHeader, ranges: readonly PartitionRange[]): s
   return null;
 }
 
+/** Why a snapshot cannot be loaded, or null when it may be tried (its chunks read and decoded). */
+export function unusable(s: ScannedSnapshot, ranges: readonly PartitionRange[]): string | null {
+  if (s.header === null) return 'incomplete: its header is gone (deleted by retention) or was never written';
+  if (s.incompatible !== null) return s.incompatible;
+  if (s.trailer === null) return `incomplete: no trailer after ${s.chunksSeen} chunks (the writer stopped, or is still writing)`;
+  return beyondEnd(s.header, ranges);
+}
+
 /**
- * The newest usable snapshot of a scan, decoded, or null (skips are logged). `ranges`: today's
- * low/high offsets of every input partition.
+ * A snapshot `unusable` let through, checked (chunks, checksum) and decoded: the loaded
+ * snapshot, or why it cannot be loaded.
  */
-export async function loadNewest(
-  scanned: readonly ScannedSnapshot[],
+export async function openScanned(
+  s: ScannedSnapshot,
   ranges: readonly PartitionRange[],
-  logger: Logger,
-  onSkip?: (reason: string) => void,
-): Promise<LoadedSnapshot | null> {
+): Promise<{ loaded: Omit<LoadedSnapshot, 'skipped'> } | { reason: string }> {
+  const header = s.header!;
+  const trailer = s.trailer!;
+  const chunks: Buffer[] = [];
+  for (let seq = 0; seq < trailer.chunks && s.chunks.has(seq); seq++) chunks.push(s.chunks.get(seq)!);
+  markPhase('snapshotRead');
+  let image: StoreRecords;
+  try {
+    image = decodeImage(await openSnapshot(header, chunks, trailer));
+  } catch (err) {
+    if (err instanceof SnapshotRejected) return { reason: err.message };
+    if (err instanceof SnapshotCorruptError) return { reason: `corrupt: ${err.message}` };
+    throw err;
+  }
+  const resumeAt = new Map<string, bigint>();
+  let gone = 0n;
+  const positions = new Map(header.positions.map((p) => [partitionKey(p.topic, p.partition), BigInt(p.offset)]));
+  for (const r of ranges) {
+    const k = partitionKey(r.topic, r.partition);
+    const at = positions.get(k) ?? r.low;
+    if (r.low > at) gone += r.low - at;
+    // biome-ignore lint/complexity/useMathMinMax: bigint offsets (Math.max takes numbers)
+    resumeAt.set(k, at > r.low ? at : r.low);
+  }
+  return { loaded: { header, image, resumeAt, gone: Number(gone), bytes: trailer.bytes } };
+}
+
+/** Logs (one warning line) and counts a skipped snapshot. */
+export function skipper(logger: Logger, onSkip?: (reason: string) => void) {
   const skipped: { id: string; reason: string }[] = [];
   const skip = (s: ScannedSnapshot, reason: string): void => {
     skipped.push({ id: s.id, reason });
     onSkip?.(reason);
     logger.warn({ snapshot: s.id, offset: s.offset, createdAt: s.header?.createdAt, reason }, `snapshot skipped: ${reason}`);
   };
+  return { skipped, skip };
+}
+
+/**
+ * The newest usable snapshot of a scan, decoded, or null (skips are logged). `ranges`: today's
+ * low/high offsets of every input partition. Snapshots whose id is in `already` were skipped
+ * before (logged then) and are passed over silently.
+ */
+export async function loadNewest(
+  scanned: readonly ScannedSnapshot[],
+  ranges: readonly PartitionRange[],
+  logger: Logger,
+  onSkip?: (reason: string) => void,
+  already: ReadonlySet<string> = new Set(),
+): Promise<LoadedSnapshot | null> {
+  const { skipped, skip } = skipper(logger, onSkip);
   for (let i = scanned.length - 1; i >= 0; i--) {
     const s = scanned[i]!;
-    if (s.header === null) {
-      skip(s, 'incomplete: its header is gone (deleted by retention) or was never written');
-      continue;
-    }
-    if (s.incompatible !== null) {
-      skip(s, s.incompatible);
-      continue;
-    }
-    if (s.trailer === null) {
-      skip(s, `incomplete: no trailer after ${s.chunksSeen} chunks (the writer stopped, or is still writing)`);
-      continue;
-    }
-    if (s.dropped) break; // older than the snapshots kept: none of those was usable
-    const why = beyondEnd(s.header, ranges);
+    if (already.has(s.id)) continue;
+    if (s.dropped && s.incompatible === null && s.header !== null && s.trailer !== null) break; // older than the snapshots kept: none of those was usable
+    const why = unusable(s, ranges);
     if (why !== null) {
       skip(s, why);
       continue;
     }
-    const chunks: Buffer[] = [];
-    for (let seq = 0; seq < s.trailer.chunks && s.chunks.has(seq); seq++) chunks.push(s.chunks.get(seq)!);
-    let image: StoreImage;
-    try {
-      image = decodeImage(await openSnapshot(s.header, chunks, s.trailer));
-    } catch (err) {
-      if (err instanceof SnapshotRejected || err instanceof SnapshotCorruptError) {
-        skip(s, err instanceof SnapshotCorruptError ? `corrupt: ${err.message}` : err.message);
-        continue;
-      }
-      throw err;
+    const r = await openScanned(s, ranges);
+    if ('reason' in r) {
+      skip(s, r.reason);
+      continue;
     }
-    const resumeAt = new Map<string, bigint>();
-    let gone = 0n;
-    const positions = new Map(s.header.positions.map((p) => [partitionKey(p.topic, p.partition), BigInt(p.offset)]));
-    for (const r of ranges) {
-      const k = partitionKey(r.topic, r.partition);
-      const at = positions.get(k) ?? r.low;
-      if (r.low > at) gone += r.low - at;
-      // biome-ignore lint/complexity/useMathMinMax: bigint offsets (Math.max takes numbers)
-      resumeAt.set(k, at > r.low ? at : r.low);
-    }
-    return { header: s.header, image, resumeAt, gone: Number(gone), bytes: s.trailer.bytes, skipped };
+    return { ...r.loaded, skipped };
   }
   return null;
 }

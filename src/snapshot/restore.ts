@@ -15,7 +15,8 @@ import { ProjectionStore } from '../reduce/store.js';
 import { REDUCER_VERSION } from '../reduce/version.js';
 import type { Metrics } from '../transport/metrics.js';
 import type { PartitionPosition, SnapshotHeader } from './envelope.js';
-import { loadNewest, partitionKey, scanSnapshots } from './loader.js';
+import { partitionKey } from './loader.js';
+import { findNewest } from './newest.js';
 
 /** What `/readyz` and the start-up log line say about how this node started. */
 export interface RestoreReport {
@@ -105,27 +106,33 @@ export async function planRestore(opts: RestoreOptions): Promise<RestorePlan> {
   const topic = config.KAFKA_TOPIC_SNAPSHOTS;
   const partitionCounts = new Map<string, number>();
   for (const r of ranges) partitionCounts.set(r.topic, (partitionCounts.get(r.topic) ?? 0) + 1);
-  let scan: Awaited<ReturnType<typeof scanSnapshots>>;
+  let found: Awaited<ReturnType<typeof findNewest>>;
   try {
-    scan = await scanSnapshots({ kafka, topic, logger, expectation: { reducer: REDUCER_VERSION, topics, partitionCounts } });
+    found = await findNewest({
+      kafka,
+      topic,
+      logger,
+      ranges,
+      expectation: { reducer: REDUCER_VERSION, topics, partitionCounts },
+      onSkip: () => opts.metrics?.snapshotsSkipped.inc(),
+    });
   } catch (err) {
     logger.error({ topic, err: (err as Error).message }, `cannot read the snapshot topic ${topic}: starting by full replay`);
     return replay();
   }
-  if (scan.missing) {
+  if (found.missing) {
     logger.warn(
       { topic },
       `snapshot topic "${topic}" does not exist: starting by full replay (create it to restart from snapshots, see docs/snapshots.md)`,
     );
     return replay(false);
   }
-  markPhase('snapshotRead');
-  const loaded = await loadNewest(scan.snapshots, ranges, logger, () => opts.metrics?.snapshotsSkipped.inc());
+  const loaded = found.loaded;
   if (loaded === null) {
-    logger.info({ topic, seen: scan.snapshots.length }, 'no usable snapshot: starting by full replay');
+    logger.info({ topic, seen: found.seen }, 'no usable snapshot: starting by full replay');
     return replay();
   }
-  const store = ProjectionStore.restore(loaded.image, storeOptions);
+  const store = ProjectionStore.fromRecords(loaded.image, storeOptions);
   markPhase('decoded');
   const loadSeconds = (clock() - began) / 1000;
   opts.metrics?.snapshotBytes.set(loaded.bytes);

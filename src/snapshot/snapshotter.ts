@@ -68,7 +68,7 @@ export class Snapshotter {
       if (same(this.last, positions)) return null;
       return {
         positions,
-        image: encodeImage(store.exportImage()),
+        image: encodeImage(store.exportRecords()),
         meta: {
           reducer: REDUCER_VERSION,
           topics: this.opts.topics,

@@ -28,7 +28,7 @@ async function sealedOf(intents: number) {
     eventsApplied: store.eventsApplied,
     stats: store.stats(),
   };
-  return { store, sealed: await sealSnapshot(meta, encodeImage(store.exportImage()), 1024) };
+  return { store, sealed: await sealSnapshot(meta, encodeImage(store.exportRecords()), 1024) };
 }
 
 describe('snapshot envelope', () => {
@@ -36,7 +36,7 @@ describe('snapshot envelope', () => {
     const { store, sealed } = await sealedOf(300);
     expect(sealed.chunks.length).toBeGreaterThan(3);
     expect(sealed.chunks.every((c) => c.length <= 1024)).toBe(true);
-    const restored = ProjectionStore.restore(decodeImage(await openSnapshot(sealed.header, sealed.chunks, sealed.trailer)));
+    const restored = ProjectionStore.fromRecords(decodeImage(await openSnapshot(sealed.header, sealed.chunks, sealed.trailer)));
     expect(restored.stats()).toEqual(store.stats());
     expect([...restored.projections()]).toEqual([...store.projections()]);
   });

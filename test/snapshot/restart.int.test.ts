@@ -135,7 +135,7 @@ describe('restart from a snapshot (real broker)', () => {
       eventsApplied: store.eventsApplied,
       stats: store.stats(),
     };
-    const image = encodeImage(store.exportImage());
+    const image = encodeImage(store.exportRecords());
     const incomplete = await sealSnapshot({ ...meta, id: 'bad-incomplete', reducer: REDUCER_VERSION }, image, 4096);
     const corrupt = await sealSnapshot({ ...meta, id: 'bad-corrupt', reducer: REDUCER_VERSION }, image, 4096);
     const flipped = corrupt.chunks.map((c) => Buffer.from(c));
@@ -157,6 +157,41 @@ describe('restart from a snapshot (real broker)', () => {
       ['bad-corrupt', 'checksum mismatch (corrupt)'],
       ['bad-incomplete', expect.stringMatching(/^incomplete: no trailer after \d+ chunks/)],
     ]);
+    // read back from the end, one snapshot after the other: no read of the whole topic
+    expect(node.lines.some((l) => l.msg.includes('does not line up'))).toBe(false);
+    expect(node.app.service.restore()).toMatchObject({ from: 'snapshot', recordsReplayed: 0 });
+    expect(projectionsOf(node.app.service.pipeline.store)).toEqual(expectedProjections(events));
+    await node.app.stop();
+  });
+
+  it('reads the topic from its start when the newest records do not line up (two writers at once), and is still right', async () => {
+    const store = new ProjectionStore();
+    store.applyAll(decodeAll(l1));
+    const meta = {
+      createdAt: Date.now(),
+      topics: { lifecycle: topics.lifecycle, proofs: topics.proofs },
+      positions: [0, 1, 2].flatMap((partition) => [
+        { topic: topics.lifecycle, partition, offset: '1' },
+        { topic: topics.proofs, partition, offset: '1' },
+      ]),
+      intents: store.size,
+      tombstones: store.tombstones,
+      eventsApplied: store.eventsApplied,
+      stats: store.stats(),
+    };
+    const image = encodeImage(store.exportRecords());
+    const a = toMessages(await sealSnapshot({ ...meta, id: 'mixed-a', reducer: REDUCER_VERSION + 1 }, image, 4096));
+    const b = toMessages(await sealSnapshot({ ...meta, id: 'mixed-b', reducer: REDUCER_VERSION + 1 }, image, 4096));
+    const interleaved = a.flatMap((m, i) => [m, ...(b[i] === undefined ? [] : [b[i]!])]);
+    const producer = kafka('restart-mixed').producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    await producer.send({ topic: snapshots, acks: -1, messages: interleaved.map((m) => ({ ...m, partition: SNAPSHOT_PARTITION })) });
+    await producer.disconnect();
+
+    const node = await start(topics, snapshots);
+    expect(node.lines.some((l) => l.msg.includes('does not line up from its end: reading it from its start'))).toBe(true);
+    const skipped = node.lines.filter((l) => l.msg.startsWith('snapshot skipped')).map((l) => l['snapshot']);
+    expect(skipped.slice(0, 2).sort()).toEqual(['mixed-a', 'mixed-b']);
     expect(node.app.service.restore()).toMatchObject({ from: 'snapshot', recordsReplayed: 0 });
     expect(projectionsOf(node.app.service.pipeline.store)).toEqual(expectedProjections(events));
     await node.app.stop();

@@ -3,7 +3,7 @@
  * the same states (projections, tombstones, de-duplication keys and horizons), tombstone queue,
  * stats and event count; redeliveries of anything before the cut are refused by both; and every
  * diff after the cut (hence every emission) is the same. The snapshot goes through the real bytes:
- * codec (columnar image), envelope (compression, chunks, checksum) and back.
+ * codec (the records field for field), envelope (chunks, checksum) and back.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ import { anyWireEventArb, decodeAll, decodeEvent, historyArb, interleavingArb, r
 const RUNS = 100;
 
 async function roundTrip(store: ProjectionStore, opts: StoreOptions): Promise<ProjectionStore> {
-  const image = encodeImage(store.exportImage());
+  const image = encodeImage(store.exportRecords());
   const sealed = await sealSnapshot(
     {
       id: 'test',
@@ -36,7 +36,7 @@ async function roundTrip(store: ProjectionStore, opts: StoreOptions): Promise<Pr
     1024, // small chunks: many per snapshot
   );
   const bytes = await openSnapshot(sealed.header, sealed.chunks, sealed.trailer);
-  return ProjectionStore.restore(decodeImage(bytes), opts);
+  return ProjectionStore.fromRecords(decodeImage(bytes), opts);
 }
 
 function stateOf(store: ProjectionStore) {

@@ -39,7 +39,7 @@ describe('snapshot writer (real broker)', () => {
         eventsApplied: store.eventsApplied,
         stats: store.stats(),
       },
-      encodeImage(store.exportImage()),
+      encodeImage(store.exportRecords()),
     );
     await writer.close();
     expect(written.bytes).toBeGreaterThan(4 * 65536);
@@ -55,7 +55,7 @@ describe('snapshot writer (real broker)', () => {
     const loaded = await loadNewest(scan.snapshots, [{ topic: 'l', partition: 0, low: 0n, high: 10n }], testLogger());
     expect(loaded?.header.id).toBe(written.id);
     expect(loaded?.resumeAt.get('l/0')).toBe(5n);
-    const restored = ProjectionStore.restore(loaded!.image);
+    const restored = ProjectionStore.fromRecords(loaded!.image);
     expect(projectionsOf(restored)).toEqual(projectionsOf(store));
     expect(restored.stats()).toEqual(store.stats());
   });
