@@ -18,9 +18,12 @@
  * and at the larger size the snapshot restart takes ≤ 15 % of the full replay's.
  *
  * Usage: npx tsx bench/restart.ts [--events 1000000] [--factor 5] [--partitions 4] [--runs 3]
- *          [--compression none|lz4|zstd|snappy|gzip] [--keep-topics PREFIX]
+ *          [--compression none|lz4|zstd|snappy|gzip] [--keep-topics PREFIX] [--baseline DIR]
  * --keep-topics PREFIX: the input topics are named PREFIX-<events>-{lifecycle,proofs}, reused when
  * they already hold the history, and not deleted at the end (iterate without producing again).
+ * --baseline DIR: another build of the service (a checkout with dist/ built and node_modules, e.g.
+ * a git worktree of an older commit) restarts from its own snapshot beside each run of this one,
+ * alternately, so the two are compared under the same load.
  * Broker: KAFKA_BROKERS, or a local jar broker started (and stopped) here.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -40,6 +43,8 @@ const opt = (name: string): string | undefined => {
 };
 const compression = (opt('compression') ?? 'none') as 'none' | 'lz4' | 'zstd' | 'snappy' | 'gzip';
 const keepTopics = opt('keep-topics');
+/** another build of the service (a checkout with dist/ built and node_modules), measured beside this one */
+const baseline = opt('baseline');
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface Restore {
@@ -59,11 +64,11 @@ interface Started {
 }
 
 /** Spawns `node dist/cli.js serve` and waits for /readyz 200; `seconds` from spawn to ready. */
-async function startNode(env: Record<string, string>): Promise<Started> {
+async function startNode(env: Record<string, string>, root = ROOT): Promise<Started> {
   const spawnedAt = Date.now();
   const t0 = performance.now();
   const child = spawn(process.execPath, ['dist/cli.js', 'serve'], {
-    cwd: ROOT,
+    cwd: root,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', NO_COLOR: '1', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -188,17 +193,36 @@ async function main(): Promise<void> {
       );
       await replay.stop();
       if (replay.restore.from !== 'replay') throw new Error(`expected a full replay, got ${JSON.stringify(replay.restore)}`);
-      // 2. restarts from that snapshot
+      // the baseline build: its own snapshot topic (its format), kept with --keep-topics
+      const baseEnv = { ...env, KAFKA_TOPIC_SNAPSHOTS: `${keepTopics ?? run}-${target}-snapshots-baseline` };
+      let baselineReplay: Started | null = null;
+      if (baseline !== undefined) {
+        const held = await recordCounts(admin, [baseEnv.KAFKA_TOPIC_SNAPSHOTS]);
+        if (held === null || [...held.values()][0] === 0 || keepTopics === undefined) {
+          await createTopics(admin, [baseEnv.KAFKA_TOPIC_SNAPSHOTS], 1);
+          baselineReplay = await startNode(baseEnv, baseline);
+          log(`${target} events, baseline replay: ${baselineReplay.seconds.toFixed(2)}s phases ${JSON.stringify(baselineReplay.phases)}`);
+          await baselineReplay.stop();
+        }
+        if (keepTopics === undefined) created.push(baseEnv.KAFKA_TOPIC_SNAPSHOTS);
+      }
+      // 2. restarts from that snapshot (this build and the baseline's alternately)
       const fromSnapshot: Started[] = [];
+      const baselineRuns: Started[] = [];
       for (let i = 0; i < runs; i++) {
-        const s = await startNode(env);
-        log(
-          `${target} events, snapshot run ${i + 1}: ${s.seconds.toFixed(2)}s ${JSON.stringify(s.restore)} phases ${JSON.stringify(s.phases)}`,
-        );
-        await s.stop();
-        if (s.restore.from !== 'snapshot') throw new Error(`expected a restore from the snapshot, got ${JSON.stringify(s.restore)}`);
-        if (s.restore.intents !== replay.restore.intents) throw new Error('snapshot and replay disagree on the intents');
-        fromSnapshot.push(s);
+        for (const [which, out, e, root] of [
+          ['snapshot', fromSnapshot, env, ROOT],
+          ...(baseline === undefined ? [] : [['baseline snapshot', baselineRuns, baseEnv, baseline] as const]),
+        ] as const) {
+          const s = await startNode(e, root);
+          log(
+            `${target} events, ${which} run ${i + 1}: ${s.seconds.toFixed(2)}s ${JSON.stringify(s.restore)} phases ${JSON.stringify(s.phases)}`,
+          );
+          await s.stop();
+          if (s.restore.from !== 'snapshot') throw new Error(`expected a restore from the snapshot, got ${JSON.stringify(s.restore)}`);
+          if (s.restore.intents !== replay.restore.intents) throw new Error('snapshot and replay disagree on the intents');
+          out.push(s);
+        }
       }
       const snapshotSeconds = median(fromSnapshot.map((s) => s.seconds));
       const mid = [...fromSnapshot].sort((a, b) => a.seconds - b.seconds)[Math.floor(fromSnapshot.length / 2)]!;
@@ -211,6 +235,14 @@ async function main(): Promise<void> {
         snapshotShare: round(snapshotSeconds / replay.seconds, 3),
         replayPhasesMs: replay.phases,
         snapshotPhasesMs: mid.phases,
+        ...(baseline === undefined
+          ? {}
+          : {
+              baselineSnapshotSeconds: round(median(baselineRuns.map((b) => b.seconds))),
+              baselineSnapshotRuns: baselineRuns.map((b) => round(b.seconds)),
+              ...(baselineReplay === null ? {} : { baselineReplaySeconds: round(baselineReplay.seconds) }),
+              baselinePhasesMs: [...baselineRuns].sort((a, b) => a.seconds - b.seconds)[Math.floor(baselineRuns.length / 2)]!.phases,
+            }),
       };
       log(JSON.stringify(size));
       sizes.push(size);
