@@ -10,9 +10,11 @@
  * the packed intentId (pack.ts `packId`, 32 characters) → removedAt, nothing else. That map is in
  * the order the tombstones were made, so it is also the pruning queue.
  *
- * `exportImage()` / `ProjectionStore.fromRecords(image)` are the snapshot API (src/snapshot/codec.ts):
- * the whole fold state as plain data (views), and a store rebuilt from it that folds on exactly as
- * the original would. The image is a view, not a copy: encode it before applying more events.
+ * `exportRecords()` / `ProjectionStore.fromRecords(records)` are the snapshot API
+ * (src/snapshot/codec.ts): the fold state as the store keeps it (its own records, not copies:
+ * encode them before applying more events), and a store adopting such records that folds on
+ * exactly as the original would. `exportImage()` is the same state as plain data (views), for
+ * comparing two stores.
  *
  * `pruneTombstones()` drops the tombstones of removed intents that are older than
  * `tombstoneRetentionMs` in event time, oldest first. Event time here is the housekeeping clock

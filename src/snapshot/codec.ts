@@ -152,12 +152,19 @@ export function encodeImage(records: StoreRecords): Uint8Array {
   return new Uint8Array(ab);
 }
 
+/** Buffer's own slicers: `toString(encoding, ...)` looks the encoding up on every call. */
+type Slicers = Buffer & { latin1Slice(start: number, end: number): string; ucs2Slice(start: number, end: number): string };
+
 /** Reads consecutive texts from `at` on, by their descriptors. */
 class TextReader {
+  private readonly buf: Slicers;
+
   constructor(
-    private readonly buf: Buffer,
+    buf: Buffer,
     private at: number,
-  ) {}
+  ) {
+    this.buf = buf as Slicers;
+  }
 
   get position(): number {
     return this.at;
@@ -169,7 +176,7 @@ class TextReader {
     const start = this.at;
     this.at += n;
     if (this.at > this.buf.length) throw new SnapshotCorruptError('a text runs past the end of the image');
-    return d & TWO_BYTE ? this.buf.toString('utf16le', start, this.at) : this.buf.toString('latin1', start, this.at);
+    return d & TWO_BYTE ? this.buf.ucs2Slice(start, this.at) : this.buf.latin1Slice(start, this.at);
   }
 }
 

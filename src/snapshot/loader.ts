@@ -1,15 +1,18 @@
 /**
- * Start-up: find the newest snapshot this node can trust on the snapshot topic and decode it.
+ * The snapshot topic read from its start, and the checks a snapshot must pass before it is loaded.
+ * A start reads back from the end instead (newest.ts) and comes here only when the records do not
+ * line up; `snapshot --list` lists what a scan finds.
  *
  * `scanSnapshots` reads partition 0 of the topic once, from its earliest retained offset to the
- * end it had when the scan began, and groups the records by snapshot id (records.ts). Only the
- * chunks of the newest `keep` complete, compatible snapshots stay in memory.
+ * end it had when the scan began, and groups the records by snapshot id (`SnapshotCollector`).
+ * Only the chunks of the newest `keep` complete, compatible snapshots stay in memory.
  * `loadNewest` then tries them newest first: a snapshot of another format or reducer version,
  * topics or partition counts, one without its trailer (the writer stopped, or is still writing),
  * one whose chunks do not add up or fail the checksum, or one whose positions lie beyond today's
- * log end (a recreated topic) is skipped with one warning saying why; the next older one is tried,
- * and without any the node replays in full. Records that retention deleted between a snapshot's
- * positions and today's log start are counted (`gone`): their effects are in the snapshot.
+ * log end (a recreated topic) is skipped with one warning saying why (`unusable`, `openScanned`);
+ * the next older one is tried, and without any the node replays in full. Records that retention
+ * deleted between a snapshot's positions and today's log start are counted (`gone`): their
+ * effects are in the snapshot.
  */
 import { randomBytes } from 'node:crypto';
 import type { Consumer } from 'kafkajs';
