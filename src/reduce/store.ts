@@ -140,7 +140,7 @@ export class ProjectionStore {
     const tombstoneRemovedAt = new Float64Array(n);
     const tombstoneDueFrom = new Float64Array(n);
     let i = 0;
-    for (const [packed, removedAt] of this.removed) {
+    for (const [packed, removedAt] of this.removed.entries()) {
       tombstoneIds[i] = packed;
       tombstoneRemovedAt[i] = removedAt;
       tombstoneDueFrom[i] = this.dueEarly.get(packed) ?? removedAt;
