@@ -160,8 +160,15 @@ function categorize(
     let cat: Category | null = null;
     for (let cur: number | undefined = id; cur !== undefined && cat === null; cur = parent.get(cur)) cat = direct(byId.get(cur)!);
     cat ??= 'node internals/other';
-    // JSON.parse called (directly or via natives) from our decode
-    if (cat === 'decode (other)' && leaf.callFrame.url === '' && leaf.callFrame.functionName === 'parse') cat = 'decode (JSON.parse)';
+    // JSON.parse called (directly or via natives) from our decode; V8 attributes the builtin's
+    // time to its caller, decode.ts `parseJson`, whose own body is only the try around it
+    const f = leaf.callFrame;
+    if (
+      cat === 'decode (other)' &&
+      ((f.url === '' && f.functionName === 'parse') || (f.functionName === 'parseJson' && f.url.includes('/src/ingest/decode')))
+    ) {
+      cat = 'decode (JSON.parse)';
+    }
     memo.set(id, cat);
     return cat;
   };
