@@ -34,6 +34,7 @@ import type {
 } from '../contract/socket.js';
 import type { IntentFilter } from './filter.js';
 import { listQuery, serverPart } from './filter.js';
+import { Pacer } from './pacer.js';
 import { compareEmissions, includes } from './position.js';
 import { type AnyPayload, belongs, deliverIntent, deliverProof, inView, newSub, type Room, type Sub, type Target } from './route.js';
 import type { FollowHandlers, FollowOptions, IntentClientOptions, IntentEvent, Subscription } from './types.js';
@@ -48,6 +49,8 @@ export class IntentClient {
   private readonly subs = new Set<Sub>();
   private readonly baseUrl: string;
   private readonly maxListed: number;
+  private readonly pacer: Pacer;
+  private readonly ackTimeoutMs: number;
   private closed = false;
   /** the position of the last emission this socket received, whatever its room */
   private lastPosition: string | null = null;
@@ -55,6 +58,8 @@ export class IntentClient {
   constructor(opts: IntentClientOptions = {}) {
     this.baseUrl = (opts.url ?? (typeof location === 'undefined' ? 'http://localhost:3000' : location.origin)).replace(/\/$/, '');
     this.maxListed = opts.maxListed ?? 5000;
+    this.pacer = new Pacer(opts.sendPerSecond ?? 10);
+    this.ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
     this.socket = io(this.baseUrl, {
       transports: ['websocket', 'polling'],
       ...(opts.token === undefined ? {} : { auth: { token: opts.token } }),
@@ -68,6 +73,7 @@ export class IntentClient {
     // after a server-side disconnect: a restarting node (or another behind the same address) will
     // answer again, so retry, with the manager's back-off
     this.socket.on('disconnect', (reason) => {
+      this.pacer.clear();
       for (const s of this.subs) {
         // answers that did not come will not: the resume from the subscription's position sends it again
         s.held = null;
@@ -144,9 +150,11 @@ export class IntentClient {
         // the server holds one subscription per room and socket: leave it when no other one uses it
         if (!this.socket.connected || [...this.subs].some((s) => s.key === sub.key)) return;
         const t = sub.target;
-        if (t.kind === 'intent') this.socket.emit('unsubscribe:intent', t.intentId);
-        else if (t.kind === 'all' || t.server === null) this.socket.emit('unsubscribe:all');
-        else this.socket.emit('unsubscribe:intents', t.server);
+        this.pacer.send(() => {
+          if (t.kind === 'intent') this.socket.emit('unsubscribe:intent', t.intentId);
+          else if (t.kind === 'all' || t.server === null) this.socket.emit('unsubscribe:all');
+          else this.socket.emit('unsubscribe:intents', t.server);
+        });
       },
     };
   }
@@ -160,8 +168,13 @@ export class IntentClient {
     // until the answer, what arrives for it waits: a resume of another subscription of this socket
     // may send some of its events (an intent's removal) before its own resume sends the earlier ones
     sub.held = [];
-    const done = (event: string) => (ack: Ack) => {
+    const done = (event: string) => (err: Error | null, ack: Ack) => {
       if (!sub.active || n !== sub.subscribes) return;
+      // not answered (dropped over the server's rate limit, or lost): again, from the same position
+      if (err !== null) {
+        if (this.socket.connected) this.subscribe(sub);
+        return;
+      }
       const held = (sub.held ?? []).sort((a, b) => compareEmissions(a.position, b.position));
       sub.held = null;
       const recovered = ack.ok && ack.recovered === true;
@@ -180,10 +193,14 @@ export class IntentClient {
       else sub.handlers.subscribed?.({ resumed: since !== null, recovered });
     };
     const t = sub.target;
-    const emit = this.socket.emit.bind(this.socket) as (event: string, ...args: unknown[]) => void;
-    if (t.kind === 'intent') emit('subscribe:intent', t.intentId, ...opt, done('subscribe:intent'));
-    else if (t.kind === 'all' || t.server === null) emit('subscribe:all', ...opt, done('subscribe:all'));
-    else emit('subscribe:intents', t.server, ...opt, done('subscribe:intents'));
+    this.pacer.send(() => {
+      if (!sub.active || n !== sub.subscribes || !this.socket.connected) return;
+      const timed = this.socket.timeout(this.ackTimeoutMs);
+      const emit = timed.emit.bind(timed) as (event: string, ...args: unknown[]) => void;
+      if (t.kind === 'intent') emit('subscribe:intent', t.intentId, ...opt, done('subscribe:intent'));
+      else if (t.kind === 'all' || t.server === null) emit('subscribe:all', ...opt, done('subscribe:all'));
+      else emit('subscribe:intents', t.server, ...opt, done('subscribe:intents'));
+    });
   }
 
   /** Does the subscription keep a list (filters, and all intents with a `list` handler)? */

@@ -55,4 +55,8 @@ export interface IntentClientOptions {
   readonly socket?: Partial<ManagerOptions & SocketOptions>;
   /** most intents a list reload fetches (pages of at most 500) */
   readonly maxListed?: number;
+  /** (un)subscribe messages sent per second at most, default 10 (the server drops what exceeds RATE_LIMIT_PER_SECOND, default 20) */
+  readonly sendPerSecond?: number;
+  /** a (re)subscription not acknowledged within this long is sent again, default 10000 ms */
+  readonly ackTimeoutMs?: number;
 }

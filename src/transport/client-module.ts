@@ -1,7 +1,7 @@
 /**
  * The browser build of `intent-projector/client` (src/client/), served at
  * `GET /client/intent-client.js` (src/client/index.ts) and its sibling modules
- * (`GET /client/filter.js`, `position.js`, `route.js`), so that pages load it from the service
+ * (`GET /client/filter.js`, `pacer.js`, `position.js`, `route.js`), so that pages load it from the service
  * like the Socket.IO client (public/index.html maps `socket.io-client` to Socket.IO's own ESM
  * bundle with an import map). From `dist/` they are the compiled modules; from a checkout run by
  * tsx or vitest they are the sources, transpiled once by TypeScript (a devDependency there).
@@ -16,6 +16,7 @@ export const CLIENT_MODULE_PATH = '/client/intent-client.js';
 export const CLIENT_MODULES: Readonly<Record<string, string>> = {
   [CLIENT_MODULE_PATH]: 'index',
   '/client/filter.js': 'filter',
+  '/client/pacer.js': 'pacer',
   '/client/position.js': 'position',
   '/client/route.js': 'route',
 };

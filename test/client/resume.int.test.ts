@@ -9,7 +9,9 @@
  * (b) it stays away longer than the resume window (`RESUME_WINDOW=10`): the server answers
  *     `recovered: false`, the client reloads its lists through `GET /intents` (while events go on)
  *     and ends equal to the server;
- * (c) a filtered follow (a server-side filter and a status-only one) across a node restart.
+ * (c) a filtered follow (a server-side filter and a status-only one) across a node restart;
+ * (d) sixty subscriptions on a service with the default rate limit: the client paces its
+ *     (re)subscriptions, so every one is answered, on start and after a reconnect.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -191,6 +193,8 @@ describe('IntentClient resumes on the real broker', () => {
     await until('every subscription answered', () => answers.length === subs);
 
     for (const part of parts.slice(0, 3)) await produceEvents(kafka('client-resume-producer'), topics, part);
+    // mid-stream: events are reaching the client (a subscription and a socket that got nothing yet would subscribe afresh)
+    await until('events reach the client', () => all.length > 0);
     await dropTransport(client);
     // events go on while it is away; the node applies them, so there is something to resume
     await produceApplied(topics, node, [...parts[3]!, ...parts[4]!]);
@@ -324,6 +328,35 @@ describe('IntentClient resumes on the real broker', () => {
       'left',
       views.map((v) => v.left.length),
     );
+  });
+
+  it('(d) many subscriptions under the server default rate limit: all answered, on start and after a reconnect', async () => {
+    const topics = await createTestTopics('client-resume-d', 2);
+    // the service's defaults: 20 client events a second per socket, burst 40; over that they are dropped unread
+    const node = await startKafkaService(topics, { env: { ...ENV, RATE_LIMIT_PER_SECOND: '20' } });
+    nodes.push(node);
+    await node.service.caughtUp;
+    const h = generateHistory({ intents: 60, seed: 1606, startAt: Date.parse('2027-05-06T00:00:00Z') });
+    const [first, second] = [slices(h, 2)[0]!, slices(h, 2)[1]!];
+    const client = newClient(node.service.url);
+    const answers: Answer[] = [];
+    const followed = new Map<string, FormattedIntent>();
+    for (const id of h.intentIds) {
+      client.followIntent(id, {
+        intent: (i) => followed.set(id, i),
+        removed: () => followed.delete(id),
+        subscribed: (a) => answers.push(a),
+      });
+    }
+    await until('every subscription answered', () => answers.length === h.intentIds.length);
+    await produceApplied(topics, node, first);
+    await until('the first half reached the client', () => isEqual([...followed.values()].map(state).sort(byId), serverState(node)));
+    await dropTransport(client);
+    await produceApplied(topics, node, second);
+    reconnect(client);
+    await until('every subscription resumed', () => answers.length === 2 * h.intentIds.length);
+    expect(answers.slice(h.intentIds.length).filter((a) => !(a.resumed && a.recovered))).toEqual([]);
+    await until('the followed intents equal the server', () => isEqual([...followed.values()].map(state).sort(byId), serverState(node)));
   });
 });
 
