@@ -44,6 +44,16 @@ const INT_FIELDS = ['bits', 'version'] as const satisfies readonly (keyof Intent
 const SHARED_FIELDS = ['solver', 'verifier', 'error', 'failureReason'] as const satisfies readonly (keyof IntentRecord)[];
 const TEXT_FIELDS = ['intentId', 'amount', 'user', 'tx', 'proof', 'seen'] as const satisfies readonly (keyof IntentRecord)[];
 
+/** derived from `bits` (getters), not stored */
+type Derived = 'status' | 'proofStatus' | 'htlcState';
+type Stored = (typeof NUMBER_FIELDS | typeof INT_FIELDS | typeof SHARED_FIELDS | typeof TEXT_FIELDS)[number];
+/**
+ * Compiles only while the lists above name every field of `IntentRecord`: a field added to
+ * src/reduce/record.ts must be added here (and FORMAT_VERSION bumped), or snapshots would drop it.
+ */
+const EVERY_FIELD_STORED: Exclude<keyof IntentRecord, Stored | Derived> extends never ? true : never = true;
+void EVERY_FIELD_STORED;
+
 const NULL_TEXT = 0xffffffff;
 const TWO_BYTE = 0x80000000;
 const LENGTH = 0x7fffffff;
