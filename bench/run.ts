@@ -5,6 +5,7 @@
  *   reducer   npx tsx bench/reducer.ts
  *   memory    node --expose-gc --import tsx bench/memory.ts
  *   replay    npx tsx bench/replay.ts        (real broker)
+ *   healthz   npx tsx bench/healthz.ts       (real broker, a serve process: /healthz and /readyz during its start-up replay)
  *   latency   npx tsx bench/latency.ts       (real broker, service + clients in child processes)
  *   slow-consumers  npx tsx bench/slow-consumers.ts  (real broker; 20 stalled + 1 healthy client vs 1 healthy)
  *   scale     npx tsx bench/latency.ts --clients 10000 --client-procs 4 --all-clients 10
@@ -31,6 +32,7 @@ const BENCHES: readonly Bench[] = [
   { name: 'reducer', argv: ['--import', 'tsx', 'bench/reducer.ts'], kafka: false },
   { name: 'memory', argv: ['--expose-gc', '--import', 'tsx', 'bench/memory.ts'], kafka: false },
   { name: 'replay', argv: ['--import', 'tsx', 'bench/replay.ts'], kafka: true },
+  { name: 'healthz', argv: ['--import', 'tsx', 'bench/healthz.ts'], kafka: true },
   { name: 'latency', argv: ['--import', 'tsx', 'bench/latency.ts'], kafka: true },
   { name: 'slow-consumers', argv: ['--import', 'tsx', 'bench/slow-consumers.ts'], kafka: true },
   {

@@ -3,8 +3,9 @@
  * pure fold: it applies to a store it is given, reads the clock for emission timestamps, and hands
  * emissions to whatever delivers them (the Socket.IO transport, or a recorder in tests).
  * Until `markCaughtUp()`, nothing is emitted (no `intent:new` storm for history).
- * A batch yields to the event loop every YIELD_AFTER_MS of work, so /healthz and /readyz answer
- * during a replay (docs/socket-io.md, "Limits").
+ * The work yields to the event loop every YIELD_AFTER_MS, so /healthz and /readyz answer during a
+ * replay (docs/socket-io.md, "Limits"). The time counts across batches: the source hands over the
+ * chunks of one fetch response one after the other without the event loop running in between.
  *
  * `runPipeline` runs a pipeline over an `EventSource`: the one loop the service, the `replay`
  * command and the test harnesses share.
@@ -17,8 +18,39 @@ import type { ProjectionStore } from './reduce/store.js';
 import type { PositionedEmission } from './fanout/emissions.js';
 import { Stream } from './fanout/stream.js';
 
-/** Longest stretch of one batch's work before the pipeline yields to the event loop. */
+/** Longest stretch of work (of one or more batches) before the pipeline yields to the event loop. */
 export const YIELD_AFTER_MS = 25;
+
+/**
+ * The work done since the event loop last ran. Batches applied one after the other within one
+ * microtask chain (the chunks of a fetch response) share a slice: `enter` starts a new one only
+ * once the event loop has run since the last, and records are counted across batches.
+ */
+class Slice {
+  private start = 0;
+  private open = false;
+  private records = 0;
+
+  enter(): void {
+    if (this.open) return;
+    this.open = true;
+    this.start = performance.now();
+    setImmediate(() => {
+      this.open = false;
+    });
+  }
+
+  /** One more record: true once YIELD_AFTER_MS have passed (the clock is read every 256 records). */
+  due(): boolean {
+    return (++this.records & 255) === 0 && performance.now() - this.start >= YIELD_AFTER_MS;
+  }
+
+  /** Lets I/O (HTTP probes, sockets) in, then starts a new slice. */
+  async yield(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.enter();
+  }
+}
 
 export interface EmissionSink {
   deliver(emissions: readonly PositionedEmission[]): void;
@@ -83,6 +115,7 @@ export class Pipeline {
   private readonly maxClockSkewMs: number;
   private readonly replayRemaining: (() => number) | undefined;
   private readonly windowSize: number;
+  private readonly slice = new Slice();
 
   constructor(deps: PipelineDeps) {
     this.store = deps.store;
@@ -123,16 +156,13 @@ export class Pipeline {
     const keep =
       this.windowSize > 0 &&
       (live || this.replayRemaining === undefined || this.replayRemaining() <= 2 * this.windowSize + batch.records.length);
-    let sliceStart = performance.now();
+    this.slice.enter();
     // A dead letter that cannot be written rejects: the records before it stay applied (and
     // counted), the partition waits at it (docs/ingestion.md "When the DLQ cannot be written").
     try {
-      for (const [i, record] of batch.records.entries()) {
-        // a long batch (the replay's are) lets HTTP probes and sockets in every YIELD_AFTER_MS
-        if ((i & 255) === 255 && performance.now() - sliceStart >= YIELD_AFTER_MS) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          sliceStart = performance.now();
-        }
+      for (const record of batch.records) {
+        // long work (the replay's) lets HTTP probes and sockets in every YIELD_AFTER_MS
+        if (this.slice.due()) await this.slice.yield();
         const offset = Number(record.offset);
         const decoded = decodeRecord(record, role);
         if (!decoded.ok) {

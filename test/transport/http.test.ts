@@ -57,6 +57,34 @@ describe('http', () => {
     expect(json(r)).toEqual({ status: 'ok' });
   });
 
+  it('GET /healthz and /readyz answer during a replay handed over in chunks back to back (the pipeline yields across batches)', async () => {
+    h = await startHarness({ live: false });
+    // like the Kafka source: a fetch response's records in chunks, one batch each, the next handed
+    // over as soon as the last is applied, without the event loop running in between; each chunk
+    // takes far less than the pipeline's 25 ms
+    const chunk = 100;
+    const chunks = 1000;
+    const total = chunks * chunk;
+    const values = Array.from({ length: total }, (_, i) =>
+      JSON.stringify(wire('intent.submitted', id(i + 1), at(0), { fromChain: 1, toChain: 2, amount: '1' })),
+    );
+    const feeding = (async () => {
+      for (let c = 0; c < chunks; c++) await h.feedRaw(values.slice(c * chunk, (c + 1) * chunk));
+    })();
+    // the records the replay had applied when each answer came: fewer than all = during the replay
+    const health = await http(h, 'GET', '/healthz');
+    const appliedAtHealth = h.pipeline.records;
+    const ready = await http(h, 'GET', '/readyz');
+    const appliedAtReady = h.pipeline.records;
+    await feeding;
+    expect(health.status).toBe(200);
+    expect(json(health)).toEqual({ status: 'ok' });
+    expect(ready.status).toBe(503);
+    expect(appliedAtHealth).toBeLessThan(total);
+    expect(appliedAtReady).toBeLessThan(total);
+    expect(h.pipeline.records).toBe(total);
+  });
+
   it('GET /readyz → 503 with the reason while catching up, 200 once caught up', async () => {
     h = await startHarness({ live: false });
     const before = await http(h, 'GET', '/readyz');
