@@ -16,15 +16,33 @@ export interface Dataset {
   readonly intents: number;
 }
 
-/** Generates at least `events` events (whole lifecycles). */
-export function dataset(events: number, seed = 42): Dataset {
+export const DATASET_START_MS = Date.parse('2026-11-01T00:00:00.000Z');
+/** the lifecycles of one dataset start within this span of event time */
+export const DATASET_SPAN_MS = 3_600_000;
+
+export interface DatasetOptions {
+  /** share of finished intents removed afterwards (src/sim/lifecycle.ts; default 0.05) */
+  readonly removalShare?: number;
+  /** event time the span of lifecycle starts begins (default DATASET_START_MS) */
+  readonly startMs?: number;
+  /**
+   * drop the events after this event time (the history so far: intents still in flight stay
+   * live); lifecycles are generated until `events` events remain
+   */
+  readonly endMs?: number;
+}
+
+/** Generates at least `events` events (whole lifecycles, cut at `endMs` if given). */
+export function dataset(events: number, seed = 42, opts: DatasetOptions = {}): Dataset {
   const rng = createRng(seed);
   const all: { topic: TopicRole; at: number; event: IntentEventInput }[] = [];
-  const start = Date.parse('2026-11-01T00:00:00.000Z');
+  const start = opts.startMs ?? DATASET_START_MS;
+  const end = opts.endMs ?? Number.POSITIVE_INFINITY;
+  const lifecycleOpts = { timeScale: 1, ...(opts.removalShare === undefined ? {} : { removalShare: opts.removalShare }) };
   let intents = 0;
   while (all.length < events) {
-    const l = generateLifecycle(rng, start + Math.floor(rng() * 3_600_000), { timeScale: 1 });
-    for (const e of l.events) all.push(e);
+    const l = generateLifecycle(rng, start + Math.floor(rng() * DATASET_SPAN_MS), lifecycleOpts);
+    for (const e of l.events) if (e.at <= end) all.push(e);
     intents++;
   }
   all.sort((a, b) => a.at - b.at);
