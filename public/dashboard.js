@@ -177,19 +177,22 @@
 
   function upsert(p) {
     remember(p);
+    var row = rows.get(p.intentId);
+    // with a filter, two connections bring a shown intent's changes (this page's subscribe:all and
+    // the filter's, filters.js), and either may lag the other: an older version than the row's says
+    // nothing about now, so it neither updates the row nor makes it leave the filter
+    if (row && p.version < row.data.version) return;
     if (!matches(p)) {
       leave(p.intentId);
       return;
     }
-    var row = rows.get(p.intentId);
     if (!row) {
       row = { data: p, transitions: [], removed: false, subscribed: false, order: ++order, settlement: false };
       rows.set(p.intentId, row);
       evict();
       queueSend('subscribe:intent', p.intentId);
     } else {
-      // intent:status (per-intent room) and intent:status_changed (all room) carry the same change: keep the newest
-      if (p.version < row.data.version) return;
+      // intent:status (per-intent room) and intent:status_changed (all room) carry the same change: the newest is kept (above)
       row.data = p;
       row.removed = false;
       row.order = ++order;
