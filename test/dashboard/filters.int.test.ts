@@ -204,4 +204,54 @@ describe('dashboard filters', () => {
     expect(shown[0]).toBe(next);
     await page.screenshot({ path: 'test-artifacts/dashboard-filters-live.png', fullPage: true });
   });
+
+  it("a row that came to match stays when the page's own subscribe:all connection brings the intent's older changes late", async () => {
+    const chain = mostCommon(intents.flatMap((i) => (i.fromChain === null ? [] : [i.fromChain])));
+    const id = `0x${'f3'.repeat(32)}`;
+    // the page's subscribe:all connection (dashboard.js) lags the filter's (filters.js): its frames
+    // about the intent wait until released, then a marker frame tells when the page has read them
+    const held: string[] = [];
+    let lagging = true;
+    const lag: { release: ((marker: string) => void) | null } = { release: null };
+    const lagged = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await lagged.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const server = ws.connectToServer();
+      let all = false;
+      ws.onMessage((m) => {
+        if (typeof m === 'string' && m.includes('"subscribe:all"')) {
+          all = true;
+          lag.release = (marker) => {
+            lagging = false;
+            for (const f of held) ws.send(f);
+            ws.send(marker);
+          };
+        }
+        server.send(m);
+      });
+      server.onMessage((m) => {
+        if (all && typeof m === 'string' && m.startsWith('42["mempool:stats"') && !lagging) return; // the marker stays shown
+        if (all && lagging && typeof m === 'string' && m.includes(id)) held.push(m);
+        else ws.send(m);
+      });
+    });
+    try {
+      await lagged.goto(`${url}/?fromChain=${chain}&status=executing`);
+      await expect.poll(() => lagged.getByTestId('filter-state').getAttribute('data-state'), { timeout: 10_000 }).toBe('live');
+      await produceApplied(lifecycle(id, Date.parse('2027-06-04T00:00:00Z'), chain).toExecuting);
+      const row = lagged.locator(`[data-testid="intent-row"][data-intent-id="${id}"]`);
+      await expect.poll(() => row.getAttribute('data-status'), { timeout: 15_000 }).toBe('executing');
+      // what the lagging connection kept includes the intent's states before it came to match
+      expect(held.some((f) => f.includes('"proofs_pending"') || f.includes('"matched"'))).toBe(true);
+      expect(lag.release).not.toBeNull();
+      lag.release!(`42["mempool:stats",{"total":424242}]`);
+      await expect.poll(() => lagged.getByTestId('stat-total').textContent(), { timeout: 10_000 }).toBe('424242');
+      // the table renders every 250 ms (dashboard.js): a timer due later runs after the next render
+      await lagged.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+      expect(await row.count()).toBe(1);
+      expect(await row.getAttribute('data-status')).toBe('executing');
+      expect(await serverIds({ fromChain: chain, status: 'executing' })).toContain(id);
+    } finally {
+      await lagged.close();
+    }
+  });
 });
