@@ -33,6 +33,8 @@ export type IngestionConfig = Pick<
   | 'KAFKA_GROUP_ID'
   | 'METADATA_REFRESH_MS'
   | 'STALL_READY_MS'
+  | 'FETCH_MAX_BYTES'
+  | 'FETCH_MAX_BYTES_PER_PARTITION'
 >;
 
 export interface KafkaIngestionOptions {

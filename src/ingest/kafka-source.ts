@@ -108,6 +108,8 @@ export function kafkaSourceOptionsFromConfig(
     | 'KAFKA_CLIENT_ID'
     | 'METADATA_REFRESH_MS'
     | 'STALL_READY_MS'
+    | 'FETCH_MAX_BYTES'
+    | 'FETCH_MAX_BYTES_PER_PARTITION'
   >,
   kafka: KafkaClient,
   logger: Logger,
@@ -121,6 +123,7 @@ export function kafkaSourceOptionsFromConfig(
     logger,
     brokers: (config.KAFKA_BROKERS ?? []).join(','),
     metadataRefreshMs: config.METADATA_REFRESH_MS,
+    fetch: { maxBytes: config.FETCH_MAX_BYTES, maxBytesPerPartition: config.FETCH_MAX_BYTES_PER_PARTITION },
     endOffsetPollMs: stallTickMs(config.STALL_READY_MS),
   };
 }
