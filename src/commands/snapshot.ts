@@ -9,8 +9,7 @@ import { brokersOf } from '../ingest/kafka-ingestion.js';
 import { KafkaSource, kafkaSourceOptionsFromConfig } from '../ingest/kafka-source.js';
 import { preflight } from '../ingest/preflight.js';
 import { createLogger, type Logger } from '../log.js';
-import { REDUCER_VERSION } from '../reduce/version.js';
-import { encodeImage } from '../snapshot/codec.js';
+import { snapshotContents } from '../snapshot/contents.js';
 import type { PartitionPosition } from '../snapshot/envelope.js';
 import { scanSnapshots } from '../snapshot/loader.js';
 import { planRestore } from '../snapshot/restore.js';
@@ -82,18 +81,8 @@ export async function writeSnapshot(config: Config, logger: Logger, fromScratch:
   const store = plan.store;
   const writer = new SnapshotWriter({ kafka, topic: config.KAFKA_TOPIC_SNAPSHOTS, logger });
   try {
-    const written = await writer.write(
-      {
-        reducer: REDUCER_VERSION,
-        topics: inputTopics(config),
-        positions,
-        intents: store.size,
-        tombstones: store.tombstones,
-        eventsApplied: store.eventsApplied,
-        stats: store.stats(),
-      },
-      encodeImage(store.exportRecords()),
-    );
+    const { meta, image } = snapshotContents(store, inputTopics(config), positions);
+    const written = await writer.write(meta, image);
     return {
       id: written.id,
       from: plan.from,

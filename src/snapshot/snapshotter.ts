@@ -11,9 +11,8 @@ import { type Config, inputTopics } from '../config.js';
 import type { KafkaClient } from '../ingest/kafka-client.js';
 import type { Logger } from '../log.js';
 import type { ProjectionStore } from '../reduce/store.js';
-import { REDUCER_VERSION } from '../reduce/version.js';
 import type { Metrics } from '../transport/metrics.js';
-import { encodeImage } from './codec.js';
+import { snapshotContents } from './contents.js';
 import type { ConsistentCut } from './cut.js';
 import type { InputTopics, PartitionPosition } from './envelope.js';
 import { WriterElection } from './election.js';
@@ -66,19 +65,7 @@ export class Snapshotter {
     if (election !== null && !election.isLeader) return null;
     const captured = await cut.take((positions) => {
       if (same(this.last, positions)) return null;
-      return {
-        positions,
-        image: encodeImage(store.exportRecords()),
-        meta: {
-          reducer: REDUCER_VERSION,
-          topics: this.opts.topics,
-          positions,
-          intents: store.size,
-          tombstones: store.tombstones,
-          eventsApplied: store.eventsApplied,
-          stats: store.stats(),
-        },
-      };
+      return { positions, ...snapshotContents(store, this.opts.topics, positions) };
     });
     if (captured === null) {
       logger.debug({ why }, 'snapshot: nothing changed since the last one');
