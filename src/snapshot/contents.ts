@@ -13,11 +13,7 @@ export interface SnapshotContents {
   readonly image: Uint8Array;
 }
 
-export function snapshotContents(
-  store: ProjectionStore,
-  topics: InputTopics,
-  positions: readonly PartitionPosition[],
-): SnapshotContents {
+export function snapshotContents(store: ProjectionStore, topics: InputTopics, positions: readonly PartitionPosition[]): SnapshotContents {
   return {
     image: encodeImage(store.exportRecords()),
     meta: {
