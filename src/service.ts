@@ -129,6 +129,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   const url = `http://${host}:${port}`;
 
+  let countedCrashes = 0;
   /** Lag, catch-up, readiness and projection gauges; refreshed on every scrape and progress tick. */
   const refreshGauges = (): ReplayProgress => {
     const p = source.progress();
@@ -141,6 +142,9 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     metrics.ready.set(readiness().ready ? 1 : 0);
     metrics.stalled.set(stalls.reason === null ? 0 : 1);
     metrics.dlqWritable.set(dlq.unwritable?.() ? 0 : 1);
+    const crashes = source.crashes?.() ?? 0;
+    if (crashes > countedCrashes) metrics.consumerCrashes.inc(crashes - countedCrashes);
+    countedCrashes = crashes;
     return p;
   };
   metrics.onRefresh(refreshGauges);

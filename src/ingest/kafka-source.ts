@@ -141,6 +141,7 @@ export class KafkaSource implements EventSource {
   private poller: EndOffsetPoller | null = null;
   /** the last consumer crash since records were last applied */
   private crash: Error | null = null;
+  private crashCount = 0;
   /** partitions held at a record whose dead letter could not be written: topic \u0000 partition → where, why */
   private readonly held = new Map<string, { topic: string; partition: number; offset: string; cause: Error }>();
   private joined = false;
@@ -221,6 +222,7 @@ export class KafkaSource implements EventSource {
       onContact: () => watchdog.contact(),
       onCrash: (error) => {
         this.crash = error;
+        this.crashCount++;
         watchdog.suspect();
       },
       onJoin: () => {
@@ -263,6 +265,10 @@ export class KafkaSource implements EventSource {
 
   progress(): ReplayProgress {
     return this.tracker.progress(this.caughtUp);
+  }
+
+  crashes(): number {
+    return this.crashCount;
   }
 
   /** Stops consuming and leaves the group, within `stopTimeoutMs`. Idempotent. */

@@ -67,6 +67,8 @@ export interface EventSource {
   stop(): Promise<void>;
   /** What keeps records from being applied, when the source knows (shown while ingestion is stalled). */
   problem?(): string | null;
+  /** How many times the consumer crashed (and was replaced) since the start, when the source has one. */
+  crashes?(): number;
 }
 
 /** Where undecodable records go (docs/contract.md § Input, dead letters). */

@@ -50,6 +50,11 @@ export class Metrics {
     help: '1 while records wait but none has been applied for STALL_READY_MS/2 (then /readyz answers 503)',
     registers: [this.registry],
   });
+  readonly consumerCrashes = new Counter({
+    name: 'intent_projector_consumer_crashes_total',
+    help: 'Kafka consumer crashes (each one replaced after a backoff; /readyz names the last while records wait)',
+    registers: [this.registry],
+  });
   readonly dlqWritable = new Gauge({
     name: 'intent_projector_dlq_writable',
     help: '0 while dead letters cannot be written (the partitions with a bad record wait)',
