@@ -91,6 +91,8 @@ const settingsSchema = z.object({
   STALL_READY_MS: int('STALL_READY_MS', 200, 3_600_000).default(15_000),
   /** input records (that changed something) whose emissions a client can resume from (docs/resume.md) */
   RESUME_WINDOW: int('RESUME_WINDOW', 0, 10_000_000).default(20_000),
+  /** most bytes the resume window holds (its entries' JSON text and offset vectors); the oldest records go first (docs/resume.md) */
+  RESUME_WINDOW_BYTES: int('RESUME_WINDOW_BYTES', 0, 17_179_869_184).default(32 * 1024 * 1024),
   /** longest a resume waits for this node to reach the client's position before answering fresh */
   RESUME_WAIT_MS: int('RESUME_WAIT_MS', 0, 600_000).default(5000),
   /** intents sent as intent:status on subscribe:intents */

@@ -97,7 +97,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     snap?.plan.store ??
     new ProjectionStore({ tombstoneRetentionMs: config.TOMBSTONE_RETENTION_MS, maxClockSkewMs: config.MAX_CLOCK_SKEW_MS });
   // positions and the resume window (docs/resume.md): the pipeline writes them, the transport reads them
-  const stream = new Stream(inputTopics(config), config.RESUME_WINDOW);
+  const stream = new Stream(inputTopics(config), config.RESUME_WINDOW, config.RESUME_WINDOW_BYTES);
   // a restored state covers the records below the snapshot's positions (docs/resume.md)
   if (snap !== undefined && snap.plan.from === 'snapshot') {
     for (const p of snap.plan.start) stream.restored(p.topic, p.partition, Number(p.offset));

@@ -12,15 +12,25 @@ import { formatIntent, formatProof, formatSettlementProof } from './format.js';
 
 type Payload<E extends RoomEvent> = Parameters<ServerToClientEvents[E]>[0];
 
+/** The fields of an intent that filters match on (filters.ts). */
+export type FilterFields = Pick<Projection, 'user' | 'solver' | 'fromChain' | 'toChain'>;
+
+/** Where an emission goes: what a subscription decides on (subscriptions.ts `wantsOf`), payload aside. */
+export interface Routed {
+  /** one or more rooms; a socket in several of them receives the emission once */
+  readonly rooms: readonly string[];
+  readonly event: RoomEvent;
+  /** the intent the emission is about (after the change; before it for a removal): filters match on it */
+  readonly intent: FilterFields;
+}
+
 export type Emission = {
   [E in RoomEvent]: {
-    /** one or more rooms; a socket in several of them receives the emission once */
     readonly rooms: readonly string[];
     readonly event: E;
     /** the payload without its `position` */
     readonly payload: Omit<Payload<E>, 'position'>;
-    /** the projection the emission is about (after the change; before it for a removal): filters match on it */
-    readonly intent: Projection;
+    readonly intent: FilterFields;
   };
 }[RoomEvent];
 
@@ -30,9 +40,21 @@ export type PositionedEmission = {
     readonly rooms: readonly string[];
     readonly event: E;
     readonly payload: Payload<E>;
-    readonly intent: Projection;
+    readonly intent: FilterFields;
   };
 }[RoomEvent];
+
+const INTENT_ROOM_ONLY = new Set<RoomEvent>(['intent:status', 'intent:proof', 'intent:settlement_proof']);
+
+/**
+ * The rooms of an event about an intent: its own room, the all-intents room, or both (a removal).
+ * A function of the event alone, so the resume window stores only the event (resume-window.ts).
+ */
+export function roomsOf(event: RoomEvent, intentId: string): readonly string[] {
+  if (event === 'intent:removed') return [intentRoom(intentId), ALL_INTENTS_ROOM];
+  return INTENT_ROOM_ONLY.has(event) ? [intentRoom(intentId)] : ALL_ROOM_ONLY;
+}
+const ALL_ROOM_ONLY: readonly string[] = [ALL_INTENTS_ROOM];
 
 export function withPosition(e: Emission, position: string): PositionedEmission {
   return { ...e, payload: { ...e.payload, position } } as PositionedEmission;
@@ -42,19 +64,20 @@ export function emissionsFor(diff: Diff, timestamp: number): Emission[] {
   switch (diff.kind) {
     case 'removed': {
       const payload = { intentId: diff.intentId, timestamp };
-      return [{ rooms: [intentRoom(diff.intentId), ALL_INTENTS_ROOM], event: 'intent:removed', payload, intent: diff.previous }];
+      return [{ rooms: roomsOf('intent:removed', diff.intentId), event: 'intent:removed', payload, intent: diff.previous }];
     }
     case 'created':
     case 'updated': {
       const p = diff.projection;
-      const room = intentRoom(p.intentId);
+      const room = roomsOf('intent:status', p.intentId);
+      const all = roomsOf('intent:new', p.intentId);
       const formatted = formatIntent(p, timestamp);
-      const out: Emission[] = [{ rooms: [room], event: 'intent:status', payload: formatted, intent: p }];
+      const out: Emission[] = [{ rooms: room, event: 'intent:status', payload: formatted, intent: p }];
       if (diff.kind === 'created') {
-        out.push({ rooms: [ALL_INTENTS_ROOM], event: 'intent:new', payload: formatted, intent: p });
+        out.push({ rooms: all, event: 'intent:new', payload: formatted, intent: p });
       } else if (diff.status !== null) {
         out.push({
-          rooms: [ALL_INTENTS_ROOM],
+          rooms: all,
           event: 'intent:status_changed',
           payload: { ...formatted, oldStatus: diff.status.from },
           intent: p,
@@ -62,12 +85,12 @@ export function emissionsFor(diff: Diff, timestamp: number): Emission[] {
       }
       if (diff.proof !== null) {
         const proof = formatProof(p, diff.proof, timestamp);
-        out.push({ rooms: [room], event: 'intent:proof', payload: proof, intent: p });
-        out.push({ rooms: [ALL_INTENTS_ROOM], event: 'intent:proof_changed', payload: proof, intent: p });
+        out.push({ rooms: room, event: 'intent:proof', payload: proof, intent: p });
+        out.push({ rooms: all, event: 'intent:proof_changed', payload: proof, intent: p });
       }
       if (diff.settlement !== null) {
         out.push({
-          rooms: [room],
+          rooms: room,
           event: 'intent:settlement_proof',
           payload: formatSettlementProof(p.intentId, diff.settlement, timestamp),
           intent: p,

@@ -6,7 +6,7 @@
  * every filter: candidates come from one map per field, then each is checked whole. Pure.
  */
 import { FILTER_ROOM_PREFIX, type IntentFilter } from '../contract/socket.js';
-import type { Projection } from '../reduce/projection.js';
+import type { FilterFields } from './emissions.js';
 
 export const FILTER_FIELDS = ['user', 'solver', 'fromChain', 'toChain'] as const;
 type Field = (typeof FILTER_FIELDS)[number];
@@ -23,7 +23,7 @@ export function filterKey(f: IntentFilter): string {
 
 export const filterRoom = (f: IntentFilter): string => FILTER_ROOM_PREFIX + filterKey(f);
 
-export function matchesFilter(f: IntentFilter, p: Projection): boolean {
+export function matchesFilter(f: IntentFilter, p: FilterFields): boolean {
   for (const field of FILTER_FIELDS) {
     const v = f[field];
     if (v !== undefined && p[field] !== v) return false;
@@ -76,7 +76,7 @@ export class FilterIndex {
   }
 
   /** Rooms of the filters `p` matches. */
-  roomsFor(p: Projection): string[] {
+  roomsFor(p: FilterFields): string[] {
     const out: string[] = [];
     if (this.byRoom.size === 0) return out;
     for (const field of FILTER_FIELDS) {

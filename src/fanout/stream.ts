@@ -7,7 +7,7 @@
 import type { Diff } from '../reduce/diff.js';
 import { emissionsFor, withPosition, type Emission, type PositionedEmission } from './emissions.js';
 import { decodePosition, encodePosition, slotOf, topicsHash, type Cut } from './position.js';
-import { ResumeWindow, type ResumeAnswer, type Wants } from './resume-window.js';
+import { DEFAULT_RESUME_WINDOW_BYTES, ResumeWindow, type ResumeAnswer, type Wants } from './resume-window.js';
 
 export interface StreamTopics {
   readonly lifecycle: string;
@@ -21,13 +21,13 @@ export class Stream {
   private readonly roles = new Map<string, 0 | 1>();
 
   /** Without topics (tests), the first two topics seen are taken as lifecycle and proofs. */
-  constructor(topics: StreamTopics | undefined, windowCapacity: number) {
+  constructor(topics: StreamTopics | undefined, windowCapacity: number, windowBytes = DEFAULT_RESUME_WINDOW_BYTES) {
     this.hash = topicsHash(topics?.lifecycle ?? '', topics?.proofs ?? '');
     if (topics !== undefined) {
       this.roles.set(topics.lifecycle, 0);
       this.roles.set(topics.proofs, 1);
     }
-    this.window = new ResumeWindow(windowCapacity, this.hash);
+    this.window = new ResumeWindow(windowCapacity, this.hash, windowBytes);
   }
 
   /** The slot of a partition in the vector, or -1 for a third topic (not positioned). */
@@ -75,7 +75,7 @@ export class Stream {
     }
     const es: Emission[] = emissionsFor(diff, at);
     if (slot >= 0) {
-      if (keep) this.window.push({ slot, offset, emissions: es, after: this.vector.slice() });
+      if (keep) this.window.push(slot, offset, es, this.vector);
       else this.window.skip(slot, offset);
     }
     if (!emit) return null;

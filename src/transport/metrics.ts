@@ -90,6 +90,11 @@ export class Metrics {
     help: 'Records whose emissions the resume window holds (at most RESUME_WINDOW)',
     registers: [this.registry],
   });
+  readonly resumeWindowBytes = new Gauge({
+    name: 'intent_projector_resume_window_bytes',
+    help: "Bytes the resume window's entries take: their JSON text and offset vectors (at most RESUME_WINDOW_BYTES)",
+    registers: [this.registry],
+  });
   readonly clientErrors = new Counter({
     name: 'intent_projector_client_errors_total',
     help: 'error events sent to clients',

@@ -67,6 +67,7 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     metrics.subscriptions.set({ kind: 'intent' }, intentSubs);
     metrics.subscriptions.set({ kind: 'filter' }, filterSubs);
     metrics.resumeWindow.set(stream.window.size);
+    metrics.resumeWindowBytes.set(stream.window.byteSize);
     metrics.subscriptions.set({ kind: 'all' }, nsp.adapter.rooms.get(ALL_INTENTS_ROOM)?.size ?? 0);
   };
 

@@ -15,7 +15,7 @@
  *   answer and `recovered: false`.
  */
 import { ALL_INTENTS_ROOM, intentRoom, type AckCallback, type IntentFilter, type ServerToClientEvents } from '../contract/socket.js';
-import type { Emission, PositionedEmission } from '../fanout/emissions.js';
+import type { PositionedEmission, Routed } from '../fanout/emissions.js';
 import { type FilterIndex, filterKey, filterRoom, matchesFilter } from '../fanout/filters.js';
 import { formatIntent, formatSettlementProof } from '../fanout/format.js';
 import { newest } from '../fanout/list.js';
@@ -34,7 +34,7 @@ export type SubscriptionSpec =
 interface Subscription {
   readonly spec: SubscriptionSpec;
   readonly room: string;
-  readonly wants: (e: Emission) => boolean;
+  readonly wants: (e: Routed) => boolean;
   /** window sequence number when it joined its room: it got every later emission it wants live */
   readonly joinSeq: number;
   /** what it resumed from: it got the emissions it wants that this does not cover */
@@ -216,7 +216,7 @@ export class Subscriptions {
 }
 
 /** The emissions a subscription gets: its room's (a filter: the all-intents room's, matching). */
-export function wantsOf(spec: SubscriptionSpec): (e: Emission) => boolean {
+export function wantsOf(spec: SubscriptionSpec): (e: Routed) => boolean {
   switch (spec.kind) {
     case 'intent': {
       const room = intentRoom(spec.intentId);
@@ -234,7 +234,7 @@ export function wantsOf(spec: SubscriptionSpec): (e: Emission) => boolean {
 }
 
 /** Did this subscription already deliver the window emission (live, or in its own resume)? */
-function received(sub: Subscription, e: Emission, src: EmissionSource): boolean {
+function received(sub: Subscription, e: Routed, src: EmissionSource): boolean {
   if (!sub.wants(e)) return false;
   if (src.seq >= sub.joinSeq) return true;
   return sub.since !== null && !covers(sub.since, src.slot, src.offset, src.index);

@@ -119,7 +119,8 @@ async function run(records: readonly Rec[], windowSize = 100_000): Promise<Node>
 }
 
 const same = (a: Rec, b: Rec): boolean => a.topic === b.topic && a.partition === b.partition && a.offset === b.offset;
-const shape = (es: readonly PositionedEmission[]) => es.map((e) => [e.event, e.payload]);
+/** what a client receives: the JSON of each emission (key order included) */
+const shape = (es: readonly PositionedEmission[]) => es.map((e) => JSON.stringify([e.event, e.payload]));
 const withoutPosition = (es: readonly PositionedEmission[]) =>
   es.map((e) => {
     const { position: _p, ...rest } = e.payload;
@@ -127,7 +128,7 @@ const withoutPosition = (es: readonly PositionedEmission[]) =>
   });
 
 /** The test's own predicate: every given field of the filter equals the projection's. */
-function inFilter(f: IntentFilter, p: Projection): boolean {
+function inFilter(f: IntentFilter, p: Pick<Projection, 'user' | 'solver' | 'fromChain' | 'toChain'>): boolean {
   return (
     (f.user === undefined || f.user === p.user) &&
     (f.solver === undefined || f.solver === p.solver) &&

@@ -96,7 +96,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
 
   const store = new ProjectionStore();
   const topics = { lifecycle: LIFECYCLE_TOPIC, proofs: PROOFS_TOPIC };
-  const stream = new Stream(topics, opts.resumeWindow ?? DEFAULT_RESUME_WINDOW);
+  const stream = new Stream(topics, opts.resumeWindow ?? DEFAULT_RESUME_WINDOW, config.RESUME_WINDOW_BYTES);
   const transport = createTransport(
     { config, logger, metrics, store, stream, readiness, clock },
     {

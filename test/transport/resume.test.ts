@@ -163,6 +163,33 @@ describe.each(TRANSPORTS)('resume over %s', (transport) => {
     expect(await emitAck(c, 'subscribe:intent', id(18), { since: now })).toEqual({ ok: true, recovered: true });
   });
 
+  it('beyond the window (RESUME_WINDOW_BYTES): recovered:false, and /metrics shows the bytes held within the bound', async () => {
+    h = await startHarness({ live: true, env: { STATS_INTERVAL_MS: '3600000', RESUME_WINDOW_BYTES: '3000' } });
+    await h.feed(lifecycles(0));
+    const early = h.pipeline.stream.position();
+    await h.feed(lifecycles(1));
+    const c = await h.connect(transport);
+    const rec = record(c);
+    expect(await emitAck(c, 'subscribe:all', { since: early })).toEqual({ ok: true, recovered: false });
+    await barrier(c);
+    expect(rec.names()).toEqual(['mempool:stats', 'pong']);
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    const gauge = (name: string) => Number(/^(\S+) (\S+)$/m.exec(metrics.split('\n').find((l) => l.startsWith(`${name} `)) ?? '')?.[2]);
+    const bytes = gauge('intent_projector_resume_window_bytes');
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThanOrEqual(3000);
+    // fewer records than the 32 that changed something: the bytes bound them, not RESUME_WINDOW
+    expect(gauge('intent_projector_resume_window_records')).toBeLessThan(32);
+    expect(metrics).toContain('intent_projector_resumes_total{outcome="outside_window"} 1');
+    // a recent position still resumes
+    const now = h.pipeline.stream.position();
+    await h.feed([wire('intent.completed', id(17), at(150))]);
+    expect(await emitAck(c, 'subscribe:intent', id(17), { since: now })).toEqual({ ok: true, recovered: true });
+    await barrier(c);
+    // live in the all-intents room, then the intent's own emission from the window
+    expect(rec.names().slice(2)).toEqual(['intent:status_changed', 'intent:status', 'pong']);
+  });
+
   it('a position this node has not reached yet: the answer waits for it (RESUME_WAIT_MS), then recovers', async () => {
     const ahead = await startHarness({ live: true });
     h = await startHarness({ live: true, env: { RESUME_WAIT_MS: '10000' } });

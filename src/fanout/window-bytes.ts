@@ -1,0 +1,61 @@
+/**
+ * The resume window's text, outside the JavaScript heap (docs/resume.md § "What an entry costs"):
+ * entries are appended as UTF-8 to fixed-size chunks and read back by (chunk, start, length);
+ * the window evicts in order, so a chunk is freed once the oldest entry still kept is past it.
+ * Memory is the bytes kept plus at most one partly filled chunk; no JavaScript object per entry,
+ * so the garbage collector neither traces the window nor sizes the heap after it.
+ */
+export const CHUNK_BYTES = 256 * 1024;
+
+export class ChunkedBytes {
+  /** chunks[i] is chunk number `first + i` */
+  private readonly chunks: Buffer[] = [];
+  private first = 0;
+  /** bytes used in the last chunk */
+  private used = 0;
+  /** where the last `append` put its text */
+  lastChunk = 0;
+  lastStart = 0;
+
+  constructor(private readonly chunkBytes = CHUNK_BYTES) {}
+
+  /** Appends `text` (`length` = its UTF-8 byte length); its place is in lastChunk / lastStart. */
+  append(text: string, length: number): void {
+    let last = this.chunks[this.chunks.length - 1];
+    if (last === undefined || this.used + length > last.length) {
+      last = Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, length));
+      this.chunks.push(last);
+      this.used = 0;
+    }
+    last.write(text, this.used, length, 'utf8');
+    this.lastChunk = this.first + this.chunks.length - 1;
+    this.lastStart = this.used;
+    this.used += length;
+  }
+
+  read(chunk: number, start: number, length: number): string {
+    return this.chunks[chunk - this.first]!.toString('utf8', start, start + length);
+  }
+
+  /** Nothing before chunk number `chunk` is read again. */
+  release(chunk: number): void {
+    const n = Math.min(chunk - this.first, this.chunks.length - 1);
+    if (n <= 0) return;
+    this.chunks.splice(0, n);
+    this.first += n;
+  }
+
+  /** Nothing is read again: keeps only the last chunk, emptied. */
+  clear(): void {
+    if (this.chunks.length === 0) return;
+    this.release(this.first + this.chunks.length - 1);
+    this.used = 0;
+  }
+
+  /** Bytes allocated. */
+  get allocated(): number {
+    let n = 0;
+    for (const c of this.chunks) n += c.length;
+    return n;
+  }
+}
