@@ -176,6 +176,16 @@ export class Pipeline {
         this.recordsRead++;
         const at = decoded.event.occurredAt;
         if (housekeepingTime(at, record.timestamp, this.maxClockSkewMs) < at) this.hooks.onFutureDated?.(record.topic);
+        if (!live && !keep) {
+          // the replay, far from its end: nothing is emitted or kept, so no diff is made
+          const changed = this.store.fold(decoded.event, record.timestamp);
+          this.stream.advance(slot, offset);
+          if (changed) {
+            applied++;
+            this.stream.skip(slot, offset);
+          }
+          continue;
+        }
         const diff = this.store.apply(decoded.event, record.timestamp);
         this.stream.advance(slot, offset);
         if (diff === null) continue;

@@ -62,6 +62,14 @@ export class Stream {
   }
 
   /**
+   * The record (slot, offset), already `advance`d, changed the state but is neither emitted nor
+   * kept: `record` with neither `emit` nor `keep`, without a diff (the replay, far from its end).
+   */
+  skip(slot: number, offset: number): void {
+    if (slot >= 0) this.window.skip(slot, offset);
+  }
+
+  /**
    * The record (slot, offset), already `advance`d, made `diff`, emitted at `at`: with `keep` its
    * emissions join the window (without, the record counts as gone from it: the replay, far from
    * its end); with `emit` they are returned with their positions (the vector after the record;

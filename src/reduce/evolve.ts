@@ -149,6 +149,8 @@ function setTx(r: IntentRecord, k: TxIndex, hash: string, rel: Rel): void {
 /**
  * `keptAt` is the event's housekeeping time (housekeeping.ts; default its occurredAt): what the
  * de-duplication memory keeps and the horizon goes by, so a future-dated event cannot push it.
+ * `diff` false: the record changes exactly the same, but no diff is made (null is returned), for
+ * the replay, where nothing reads one (store.ts `fold`).
  */
 export function evolve(
   r: IntentRecord,
@@ -157,7 +159,8 @@ export function evolve(
   created: boolean,
   strings: Interner,
   keptAt: number = e.occurredAt,
-): CreatedDiff | UpdatedDiff {
+  diff = true,
+): CreatedDiff | UpdatedDiff | null {
   const bitsBefore = r.bits;
   const at = e.occurredAt - r.t0;
   const kept = keptAt - r.t0;
@@ -274,6 +277,7 @@ export function evolve(
       return assertNever(e);
   }
 
+  if (!diff) return null;
   if (((bitsBefore ^ r.bits) >>> HTLC_SHIFT) & DIMENSION_MASK) changed |= B_HTLC;
   const proof = changeOf(PROOF_CHANGES, PROOF_STATUSES.length, bitsBefore, r.bits, PROOF_SHIFT);
   if (created) return new CreatedDiff(e.intentId, r, proof, settlement);

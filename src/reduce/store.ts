@@ -32,8 +32,9 @@ import { DEFAULT_MAX_CLOCK_SKEW_MS, housekeepingTime } from './housekeeping.js';
 import { Interner } from './intern.js';
 import { packId, unpackId } from './pack.js';
 import type { IntentState, Projection } from './projection.js';
-import { IntentRecord, viewOf } from './record.js';
-import { applyToStats, COUNTER_OF, emptyStats, type MempoolStats } from './stats.js';
+import { DIMENSION_MASK, IntentRecord, STATUS_SHIFT, viewOf } from './record.js';
+import { COUNTER_OF, emptyStats, type MempoolStats } from './stats.js';
+import { INTERNAL_STATUSES } from './status.js';
 import { Tombstones } from './tombstones.js';
 
 export interface StoreOptions {
@@ -82,6 +83,9 @@ export interface TombstoneEntry {
   /** the removal's housekeeping time (housekeeping.ts), the window is measured from it; default removedAt */
   readonly dueFrom?: number;
 }
+
+/** the count of each internal status by its index (the status bits of a record, record.ts) */
+const COUNTER_AT = INTERNAL_STATUSES.map((s) => COUNTER_OF[s]);
 
 /** views handed out by `get` and not yet outdated; beyond this many the cache starts over */
 const MAX_CACHED_VIEWS = 10_000;
@@ -184,22 +188,45 @@ export class ProjectionStore {
    * `recordTimestamp` (the Kafka record's, epoch ms) bounds the event's housekeeping time.
    */
   apply(event: IntentEvent, recordTimestamp?: number): Diff | null {
+    const d = this.step(event, recordTimestamp, true);
+    return d === true ? null : d;
+  }
+
+  /**
+   * `apply` without the diff: the same change of state (and of the running stats), and whether
+   * there was one. For the replay, where nothing is emitted or kept (src/pipeline.ts): no diff
+   * object per event.
+   */
+  fold(event: IntentEvent, recordTimestamp?: number): boolean {
+    return this.step(event, recordTimestamp, false) !== null;
+  }
+
+  /** One event: the diff (`diffs`), or true for a change without one, or null for no change. */
+  private step(event: IntentEvent, recordTimestamp: number | undefined, diffs: boolean): Diff | true | null {
     const id = event.intentId;
     const at = event.occurredAt;
     const kept = housekeepingTime(at, recordTimestamp, this.maxClockSkewMs);
     const r = this.live.get(id);
-    let diff: Diff | null;
+    let diff: Diff | true | null = true;
     if (r !== undefined) {
       if (r.removedAt !== null && at <= r.removedAt) return null; // no zombies
+      const statusBefore = (r.bits >>> STATUS_SHIFT) & DIMENSION_MASK;
       if (event.type === 'intent.removed') {
         // (a removal is never remembered: its redelivery is refused by the no-zombies check)
         this.live.delete(id);
         this.tombstone(packId(id), Math.max(at, r.removedAt ?? at), kept);
-        diff = new RemovedDiff(id, r, at);
+        this.counts[COUNTER_AT[statusBefore]!]--;
+        this.counts.total--;
+        if (diffs) diff = new RemovedDiff(id, r, at);
       } else {
         const key = eventKey(event.eventId);
         if (seenHas(r.seen, key) || (r.dedupHorizon !== null && kept - r.t0 <= r.dedupHorizon)) return null; // duplicate
-        diff = evolve(r, event, key, false, this.strings, kept);
+        diff = evolve(r, event, key, false, this.strings, kept, diffs) ?? true;
+        const statusAfter = (r.bits >>> STATUS_SHIFT) & DIMENSION_MASK;
+        if (statusAfter !== statusBefore) {
+          this.counts[COUNTER_AT[statusBefore]!]--;
+          this.counts[COUNTER_AT[statusAfter]!]++;
+        }
       }
       if (this.views.size > 0) this.views.delete(id);
     } else {
@@ -218,14 +245,15 @@ export class ProjectionStore {
         }
         const fresh = new IntentRecord(id, at, removedAt ?? null);
         this.live.set(id, fresh);
-        diff = evolve(fresh, event, eventKey(event.eventId), true, this.strings, kept);
+        diff = evolve(fresh, event, eventKey(event.eventId), true, this.strings, kept, diffs) ?? true;
+        this.counts[COUNTER_AT[(fresh.bits >>> STATUS_SHIFT) & DIMENSION_MASK]!]++;
+        this.counts.total++;
       }
     }
     this.applied++;
     if (event.type.charCodeAt(0) === 112 /* p: proof.* */) {
       if (kept > this.proofTime) this.proofTime = kept;
     } else if (kept > this.lifecycleTime) this.lifecycleTime = kept;
-    if (diff !== null) applyToStats(this.counts, diff);
     return diff;
   }
 
