@@ -7,10 +7,11 @@
  * `occurredAt` (plus `proofGeneratedAt`) become epoch milliseconds, the reducer's only clock.
  */
 import { z } from 'zod';
+import { parseInstant } from './instant.js';
 
 const isoInstant = z.iso
   .datetime({ offset: true, local: false })
-  .transform((s) => Date.parse(s))
+  .transform(parseInstant)
   .describe('ISO-8601 instant, e.g. 2026-11-27T10:15:30.123Z');
 
 export const intentIdSchema = z
