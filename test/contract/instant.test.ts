@@ -58,7 +58,11 @@ describe('parseInstant reads an ISO instant as Date.parse does', () => {
       .tuple(d(4), d(2), d(2), d(2), d(2), d(2), d(3))
       .map(([y, mo, da, h, mi, s, ms]) => `${y}-${mo}-${da}T${h}:${mi}:${s}.${ms}Z`);
     const other = fc
-      .tuple(fc.integer({ min: FIRST, max: LAST }), fc.constantFrom('+01:00', '-05:30', '+00:00', 'Z'), fc.constantFrom('', '.1', '.12', '.123456'))
+      .tuple(
+        fc.integer({ min: FIRST, max: LAST }),
+        fc.constantFrom('+01:00', '-05:30', '+00:00', 'Z'),
+        fc.constantFrom('', '.1', '.12', '.123456'),
+      )
       .map(([ms, zone, frac]) => `${new Date(ms).toISOString().slice(0, 19)}${frac}${zone}`);
     fc.assert(
       fc.property(fc.oneof(common, other, fc.string({ maxLength: 30 })), (s) => same(s)),
