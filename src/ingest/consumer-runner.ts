@@ -62,7 +62,7 @@ export interface ConsumerRunnerOptions {
   readonly onJoin: () => void;
   readonly eachBatch: (payload: EachBatchPayload, current: () => boolean) => Promise<void>;
   /** a batch of only control records was resolved by kafkajs */
-  readonly onSkippedBatch: (topic: string, partition: number, lastOffset: string) => void;
+  readonly onSkippedBatch: (topic: string, partition: number, lastOffset: string, current: () => boolean) => void;
 }
 
 export class ConsumerRunner {
@@ -135,7 +135,8 @@ export class ConsumerRunner {
     });
     consumer.on(CRASH, (e) => this.onCrash(consumer, e.payload.error, e.payload.restart));
     consumer.on(END_BATCH_PROCESS, (e) => {
-      if (this.isLive(consumer) && e.payload.batchSize === 0) o.onSkippedBatch(e.payload.topic, e.payload.partition, e.payload.lastOffset);
+      if (this.isLive(consumer) && e.payload.batchSize === 0)
+        o.onSkippedBatch(e.payload.topic, e.payload.partition, e.payload.lastOffset, () => this.isLive(consumer));
     });
 
     this.consumer = consumer;

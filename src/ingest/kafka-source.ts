@@ -137,6 +137,7 @@ export class KafkaSource implements EventSource {
   private handlers: SourceHandlers | null = null;
   private tracker = new ReplayTracker([]);
   private runner: ConsumerRunner | null = null;
+  private batches: BatchHandler | null = null;
   private watchdog: BrokerWatchdog | null = null;
   private poller: EndOffsetPoller | null = null;
   /** the last consumer crash since records were last applied */
@@ -184,9 +185,12 @@ export class KafkaSource implements EventSource {
         if (!this.halted()) this.handlers?.onConnectionChange?.(connected);
       },
     });
+    const fetch = { ...DEFAULT_FETCH, ...o.fetch };
     const batches = new BatchHandler({
       tracker: this.tracker,
       chunkSize: o.chunkSize ?? 1000,
+      // one partition's fetch may wait while another is applied (more would hold more fetched batches in memory)
+      maxQueuedBytes: fetch.maxBytesPerPartition,
       onBatch: (batch) => handlers.onBatch(batch),
       onProgress: () => {
         this.crash = null;
@@ -210,7 +214,7 @@ export class KafkaSource implements EventSource {
       topics: this.topics,
       groupId: o.groupId,
       renewGroupOnRestart: o.renewGroupOnRestart ?? false,
-      fetch: { ...DEFAULT_FETCH, ...o.fetch },
+      fetch,
       sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
       stopTimeoutMs: o.stopTimeoutMs ?? 5000,
       retry: o.consumerRetry ?? CONSUMER_RETRY,
@@ -233,7 +237,8 @@ export class KafkaSource implements EventSource {
         }
       },
       eachBatch: (payload, current) => batches.handle(payload, () => current() && !this.halted()),
-      onSkippedBatch: (topic, partition, lastOffset) => batches.skipped(topic, partition, lastOffset),
+      onSkippedBatch: (topic, partition, lastOffset, current) =>
+        batches.skipped(topic, partition, lastOffset, () => current() && !this.halted()),
     });
     const poller = new EndOffsetPoller({
       kafka: o.kafka,
@@ -242,6 +247,7 @@ export class KafkaSource implements EventSource {
       onOffsets: (topic, partition, high) => this.tracker.observeHigh(topic, partition, high),
     });
     this.watchdog = watchdog;
+    this.batches = batches;
     this.runner = runner;
     this.poller = poller;
     await runner.start();
@@ -277,6 +283,7 @@ export class KafkaSource implements EventSource {
       this.stopping = true;
       this.watchdog?.halt();
       await this.runner?.stop('stop');
+      await this.batches?.idle(); // no batch is applied after stop() resolved
       await this.poller?.stop();
       await this.watchdog?.close();
     })());
