@@ -441,8 +441,8 @@ async function main(): Promise<void> {
     const cpuAfter = await cpuOf(url);
     const liveSeconds = (performance.now() - t0) / 1000;
     const [ris, ras] = await Promise.all([
-      Promise.all(intentProcs.map((c) => request<ClientResult>(c, { type: 'finish', from: measureFrom }, 'result', 60_000))),
-      Promise.all(roomProcs.map((c) => request<ClientResult>(c, { type: 'finish', from: measureFrom }, 'result', 60_000))),
+      Promise.all(intentProcs.map((c) => request<ClientResult>(c, { type: 'finish', from: measureFrom }, 'result', 180_000))),
+      Promise.all(roomProcs.map((c) => request<ClientResult>(c, { type: 'finish', from: measureFrom }, 'result', 180_000))),
     ]);
     const ra = {
       allRoom: latencySummary(ras.flatMap((r) => r.allRoomRaw.total)),
