@@ -49,7 +49,7 @@ export class CreatedDiff {
   }
   /** the projection after the event */
   get projection(): Projection {
-    return viewOf(this.#record);
+    return viewOf(this.intentId, this.#record);
   }
   /** a created projection lists every field */
   get fields(): readonly DiffField[] {
@@ -77,7 +77,7 @@ export class UpdatedDiff {
     this.#record = record;
   }
   get projection(): Projection {
-    return viewOf(this.#record);
+    return viewOf(this.intentId, this.#record);
   }
   /** other fields whose value changed */
   get fields(): readonly DiffField[] {
@@ -98,7 +98,7 @@ export class RemovedDiff {
   }
   /** the projection that was deleted */
   get previous(): Projection {
-    return viewOf(this.#record);
+    return viewOf(this.intentId, this.#record);
   }
   get statusBefore(): InternalStatus {
     return this.#record.status;

@@ -27,10 +27,15 @@ import {
   PROOF_SHIFT,
   STATUS_SHIFT,
   SUBMITTED_SEEN,
-  txGet,
-  txSet,
+  AMOUNT,
+  type BlobKey,
+  blobDelete,
+  blobGet,
+  blobSet,
   type IntentRecord,
-  type TxIndex,
+  PROOF as PROOF_TEXT,
+  USER,
+  VERIFIER,
 } from './record.js';
 import {
   assertNever,
@@ -113,16 +118,7 @@ const changeOf = <T>(table: readonly (Change<T> | null)[], n: number, before: nu
 /** the diff bits of the event being applied (reset by each `evolve`; the fold is synchronous) */
 let changed = 0;
 
-type NullableField =
-  | 'solver'
-  | 'fromChain'
-  | 'toChain'
-  | 'amount'
-  | 'matchedAt'
-  | 'completedAt'
-  | 'proofGeneratedAt'
-  | 'error'
-  | 'failureReason';
+type NullableField = 'solver' | 'fromChain' | 'toChain' | 'matchedAt' | 'completedAt' | 'proofGeneratedAt' | 'error' | 'failureReason';
 
 /** Sets a field, or on a stale event only fills it in when still unset. */
 function set<K extends NullableField>(r: IntentRecord, field: K, value: NonNullable<IntentRecord[K]>, rel: Rel, bit: number): void {
@@ -133,14 +129,16 @@ function set<K extends NullableField>(r: IntentRecord, field: K, value: NonNulla
   }
 }
 
-function setTx(r: IntentRecord, k: TxIndex, hash: string, rel: Rel): void {
-  const current = txGet(r.tx, k);
+/** Sets a text of the record's blob (record.ts), or on a stale event only fills it in when still unset. */
+function setText(r: IntentRecord, k: BlobKey, payload: string, rel: Rel, bit: number): void {
+  const current = blobGet(r.blob, k);
   if (rel === STALE && current !== undefined) return;
-  const packed = pack(hash);
-  if (current === packed) return;
-  r.tx = txSet(r.tx, k, packed);
-  changed |= B_TX;
+  if (current === payload) return;
+  r.blob = blobSet(r.blob, k, payload);
+  changed |= bit;
 }
+
+const setTx = (r: IntentRecord, k: BlobKey, hash: string, rel: Rel): void => setText(r, k, pack(hash), rel, B_TX);
 
 /**
  * Applies `e` to `r` (whose remembered events do not include `key`). `created`: `r` is new, made
@@ -189,14 +187,8 @@ export function evolve(
       const rel = advance(r, STATUS, S.SUBMITTED);
       set(r, 'fromChain', e.data.fromChain, rel, B_FROM);
       set(r, 'toChain', e.data.toChain, rel, B_TO);
-      set(r, 'amount', e.data.amount, rel, B_AMOUNT);
-      if (e.data.user !== undefined && (rel !== STALE || r.user === null)) {
-        const user = pack(e.data.user);
-        if (user !== r.user) {
-          r.user = user;
-          changed |= B_USER;
-        }
-      }
+      setText(r, AMOUNT, e.data.amount, rel, B_AMOUNT);
+      if (e.data.user !== undefined) setText(r, USER, pack(e.data.user), rel, B_USER);
       if ((r.bits & SUBMITTED_SEEN) === 0) {
         if (r.createdAt !== at) changed |= B_CREATED;
         r.createdAt = at;
@@ -267,8 +259,9 @@ export function evolve(
       if (r.proofAt !== null && at < r.proofAt) break;
       const verifier = e.data.verifier ?? null;
       settlement = { proof: e.data.proof, verifier, generatedAt: e.occurredAt };
-      r.proof = pack(e.data.proof);
-      r.verifier = verifier === null ? null : strings.intern(verifier);
+      let blob = blobSet(r.blob, PROOF_TEXT, pack(e.data.proof));
+      blob = verifier === null ? blobDelete(blob, VERIFIER) : blobSet(blob, VERIFIER, pack(verifier));
+      r.blob = blob;
       r.proofAt = at;
       changed |= B_SETTLEMENT;
       break;

@@ -7,11 +7,13 @@
  * - the three ranked dimensions and `submittedSeen` share one small integer (`bits`);
  * - times are milliseconds relative to `t0`, the occurredAt of the record's first event, so
  *   they stay small integers (no heap number per time) for intents younger than ~24 days;
- * - transaction hashes live in one packed string (`tx`, see `txGet` / `txSet`), user and
- *   settlement proof packed (pack.ts), solver / verifier / error texts shared (intern.ts);
+ * - transaction hashes, user, amount and the settlement's proof and verifier live in one string
+ *   (`blob`, see `blobGet` / `blobSet`), hex ones packed (pack.ts): one string header instead of
+ *   five; solver and error texts shared (intern.ts);
+ * - `t0` is two small integers, not a heap number;
  * - the de-duplication memory is one string (dedup.ts).
  */
-import { unpack, unpackOrNull } from './pack.js';
+import { unpack } from './pack.js';
 import type { Projection, TxHashes, TxHashKey } from './projection.js';
 import { HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES, type HtlcState, type InternalStatus, type ProofStatus } from './status.js';
 import { seenKeys, seenTimes } from './dedup.js';
@@ -21,6 +23,8 @@ export const PROOF_SHIFT = 3;
 export const HTLC_SHIFT = 6;
 export const DIMENSION_MASK = 7;
 export const SUBMITTED_SEEN = 1 << 9;
+/** t0 = t0High × T0_SPLIT + t0Low: both small integers for any epoch-ms time of a valid date */
+const T0_SPLIT = 2 ** 24;
 
 export class IntentRecord {
   bits = 0;
@@ -33,30 +37,40 @@ export class IntentRecord {
   solver: string | null = null;
   fromChain: number | null = null;
   toChain: number | null = null;
-  amount: string | null = null;
-  /** packed `data.user` of intent.submitted */
-  user: string | null = null;
-  /** packed tx hash entries, in the order their keys were first set */
-  tx = '';
+  /**
+   * the packed texts of the intent, one entry each when set (see `blobGet` / `blobSet`):
+   * transaction hashes (in the order their keys were first set), `data.user` of intent.submitted,
+   * the amount, the latest settlement's proof and verifier
+   */
+  blob = '';
   error: string | null = null;
   failureReason: string | null = null;
-  /** packed proof of the latest settlement (greatest occurredAt) */
-  proof: string | null = null;
-  verifier: string | null = null;
-  /** occurredAt of that settlement (relative) */
+  /** occurredAt of the latest settlement (greatest occurredAt; relative) */
   proofAt: number | null = null;
   /** de-duplication entries (dedup.ts) */
   seen = '';
   /** relative; null until `seen` first overflowed */
   dedupHorizon: number | null = null;
+  /** `t0` as two small integers (an epoch-ms number would be a 16-byte heap number) */
+  private readonly t0High: number;
+  private readonly t0Low: number;
 
   constructor(
-    readonly intentId: string,
-    /** absolute occurredAt of the first event: the base of every relative time */
-    readonly t0: number,
+    /** absolute occurredAt of the first event (an integer): the base of every relative time */
+    t0: number,
     /** the cut-off of a previous life (no zombies), null on a first life */
     readonly removedAt: number | null,
-  ) {}
+  ) {
+    // exact for every number (x % 2^24 and the difference are exact); a non-finite t0 is kept as is
+    const finite = Number.isFinite(t0);
+    this.t0Low = finite ? t0 % T0_SPLIT : 0;
+    this.t0High = finite ? (t0 - this.t0Low) / T0_SPLIT : t0;
+  }
+
+  /** absolute occurredAt of the first event: the base of every relative time */
+  get t0(): number {
+    return this.t0High * T0_SPLIT + this.t0Low;
+  }
 
   get status(): InternalStatus {
     return INTERNAL_STATUSES[(this.bits >>> STATUS_SHIFT) & DIMENSION_MASK]!;
@@ -72,7 +86,10 @@ export class IntentRecord {
 const abs = (r: IntentRecord, rel: number | null): number | null => (rel === null ? null : r.t0 + rel);
 
 // ------------------------------------------------------------------------------------------------
-// transaction hashes: entries [key index][payload length - 2][payload = pack(hash)]
+// the blob: entries [key × 16 + (length >> 16)][(length >> 8) & 255][length & 255][payload]
+// (three header characters below 256, so a blob of packed payloads stays a one-byte string);
+// a payload is at most 2^20 - 1 characters (the schema's longest text, a 1,000,000-character
+// proof, packs into fewer)
 
 export const TX_KEYS = [
   'sourceLock',
@@ -83,60 +100,90 @@ export const TX_KEYS = [
   'destinationRefund',
 ] as const satisfies readonly TxHashKey[];
 export type TxIndex = 0 | 1 | 2 | 3 | 4 | 5;
+/** blob keys 0-5 are the TX_KEYS (payload: pack(hash)), then: */
+export const USER = 6; // pack(user)
+export const AMOUNT = 7; // verbatim
+export const PROOF = 8; // pack(proof)
+export const VERIFIER = 9; // pack(verifier)
+export type BlobKey = TxIndex | typeof USER | typeof AMOUNT | typeof PROOF | typeof VERIFIER;
+const HEAD = 3;
+const MAX_PAYLOAD = 1 << 20;
 
-/** Where the entry of `key` starts in `tx`, or -1. */
-function txFind(tx: string, key: TxIndex): number {
-  for (let i = 0; i < tx.length; i += 2 + tx.charCodeAt(i + 1) + 2) if (tx.charCodeAt(i) === key) return i;
+const payloadLength = (blob: string, i: number): number =>
+  ((blob.charCodeAt(i) & 15) << 16) | (blob.charCodeAt(i + 1) << 8) | blob.charCodeAt(i + 2);
+
+/** Where the entry of `key` starts in `blob`, or -1. */
+function blobFind(blob: string, key: BlobKey): number {
+  for (let i = 0; i < blob.length; i += HEAD + payloadLength(blob, i)) if (blob.charCodeAt(i) >>> 4 === key) return i;
   return -1;
 }
 
-/** The packed hash of `key`, or undefined. */
-export function txGet(tx: string, key: TxIndex): string | undefined {
-  const i = txFind(tx, key);
-  return i < 0 ? undefined : tx.slice(i + 2, i + 4 + tx.charCodeAt(i + 1));
+/** The payload of `key`, or undefined. */
+export function blobGet(blob: string, key: BlobKey): string | undefined {
+  const i = blobFind(blob, key);
+  return i < 0 ? undefined : blob.slice(i + HEAD, i + HEAD + payloadLength(blob, i));
 }
 
-/** `tx` with `key` set to `packed` (a value of `pack`), in place if the key is already there. */
-export function txSet(tx: string, key: TxIndex, packed: string): string {
-  const head = String.fromCharCode(key, packed.length - 2);
-  const i = txFind(tx, key);
-  if (i < 0) return [tx, head, packed].join('');
-  return [tx.slice(0, i), head, packed, tx.slice(i + 4 + tx.charCodeAt(i + 1))].join('');
+/** `blob` with `key` set to `payload`, in place if the key is already there. */
+export function blobSet(blob: string, key: BlobKey, payload: string): string {
+  const n = payload.length;
+  if (n >= MAX_PAYLOAD) throw new RangeError(`a text of ${n} characters (at most ${MAX_PAYLOAD - 1} are kept)`);
+  const head = String.fromCharCode((key << 4) | (n >>> 16), (n >>> 8) & 255, n & 255);
+  const i = blobFind(blob, key);
+  if (i < 0) return [blob, head, payload].join('');
+  return [blob.slice(0, i), head, payload, blob.slice(i + HEAD + payloadLength(blob, i))].join('');
 }
 
-function txHashesOf(tx: string): TxHashes {
+/** `blob` without the entry of `key`. */
+export function blobDelete(blob: string, key: BlobKey): string {
+  const i = blobFind(blob, key);
+  return i < 0 ? blob : [blob.slice(0, i), blob.slice(i + HEAD + payloadLength(blob, i))].join('');
+}
+
+function txHashesOf(blob: string): TxHashes {
   const out: Record<string, string> = {};
-  for (let i = 0; i < tx.length; ) {
-    const end = i + 4 + tx.charCodeAt(i + 1);
-    out[TX_KEYS[tx.charCodeAt(i)]!] = unpack(tx.slice(i + 2, end));
+  for (let i = 0; i < blob.length; ) {
+    const key = blob.charCodeAt(i) >>> 4;
+    const end = i + HEAD + payloadLength(blob, i);
+    if (key < TX_KEYS.length) out[TX_KEYS[key]!] = unpack(blob.slice(i + HEAD, end));
     i = end;
   }
   return out;
 }
 
+function packedOrNull(blob: string, key: BlobKey): string | null {
+  const p = blobGet(blob, key);
+  return p === undefined ? null : unpack(p);
+}
+
 // ------------------------------------------------------------------------------------------------
 // views
 
+function settlementOf(r: IntentRecord): Projection['settlementProof'] {
+  const proof = blobGet(r.blob, PROOF);
+  return proof === undefined ? null : { proof: unpack(proof), verifier: packedOrNull(r.blob, VERIFIER), generatedAt: r.t0 + r.proofAt! };
+}
+
 /** The immutable projection of a record as it is now (a new object: take it before the next event). */
-export function viewOf(r: IntentRecord): Projection {
+export function viewOf(intentId: string, r: IntentRecord): Projection {
   return {
-    intentId: r.intentId,
+    intentId,
     status: r.status,
     proofStatus: r.proofStatus,
     htlcState: r.htlcState,
     solver: r.solver,
     fromChain: r.fromChain,
     toChain: r.toChain,
-    amount: r.amount,
-    user: unpackOrNull(r.user),
-    settlementProof: r.proof === null ? null : { proof: unpack(r.proof), verifier: r.verifier, generatedAt: r.t0 + r.proofAt! },
+    amount: blobGet(r.blob, AMOUNT) ?? null,
+    user: packedOrNull(r.blob, USER),
+    settlementProof: settlementOf(r),
     createdAt: r.t0 + r.createdAt,
     submittedSeen: (r.bits & SUBMITTED_SEEN) !== 0,
     updatedAt: r.t0 + r.updatedAt,
     matchedAt: abs(r, r.matchedAt),
     completedAt: abs(r, r.completedAt),
     proofGeneratedAt: abs(r, r.proofGeneratedAt),
-    txHashes: txHashesOf(r.tx),
+    txHashes: txHashesOf(r.blob),
     error: r.error,
     failureReason: r.failureReason,
     version: r.version,

@@ -5,10 +5,10 @@
  * changes.
  *
  * Representation (memory, see docs/reducer.md): live intents are `IntentRecord`s (record.ts)
- * keyed by intentId, updated in place; readers get immutable `Projection` views (`get` keeps
- * handing out the same view until the intent changes). A tombstone is one entry of its own map:
- * the packed intentId (pack.ts `packId`, 32 characters) → removedAt, nothing else. That map is in
- * the order the tombstones were made, so it is also the pruning queue.
+ * in an id table (id-table.ts: the intentId kept as its 32 bytes, not as a string), updated in
+ * place; readers get immutable `Projection` views (`get` keeps handing out the same view until
+ * the intent changes). A tombstone is one entry of its own id table (tombstones.ts): intentId →
+ * removedAt, nothing else, in the order the tombstones were made, so it is also the pruning queue.
  *
  * `exportRecords()` / `ProjectionStore.fromRecords(records)` are the snapshot API
  * (src/snapshot/codec.ts): the fold state as the store keeps it (its own records, not copies:
@@ -30,6 +30,7 @@ import { type Diff, RemovedDiff } from './diff.js';
 import { evolve } from './evolve.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, housekeepingTime } from './housekeeping.js';
 import { Interner } from './intern.js';
+import { IdTable } from './id-table.js';
 import { packId, unpackId } from './pack.js';
 import type { IntentState, Projection } from './projection.js';
 import { DIMENSION_MASK, IntentRecord, STATUS_SHIFT, viewOf } from './record.js';
@@ -62,7 +63,8 @@ export interface StoreImage {
  * `ProjectionStore.fromRecords` adopts the records it is given. No per-intent conversion either way.
  */
 export interface StoreRecords {
-  readonly live: Iterable<IntentRecord>;
+  /** intentId and record of every live intent */
+  readonly live: Iterable<readonly [string, IntentRecord]>;
   readonly liveCount: number;
   /** packed intentIds (pack.ts `packId`), oldest tombstone first */
   readonly tombstoneIds: readonly string[];
@@ -91,15 +93,16 @@ const COUNTER_AT = INTERNAL_STATUSES.map((s) => COUNTER_OF[s]);
 const MAX_CACHED_VIEWS = 10_000;
 
 export class ProjectionStore {
-  private readonly live = new Map<string, IntentRecord>();
-  /** packed intentId → removedAt, in the order the tombstones were made */
+  /** intentId → record (id-table.ts: the id is kept as its 32 bytes, not as a string) */
+  private readonly live = new IdTable<IntentRecord | null>(null);
+  /** intentId → removedAt, in the order the tombstones were made */
   private readonly removed = new Tombstones();
   /** the removedAt of the oldest tombstone when last looked at; -Infinity: look again */
   private nextExpiry = Number.POSITIVE_INFINITY;
   private readonly views = new Map<string, Projection>();
   private readonly strings = new Interner();
   private readonly counts: MempoolStats = emptyStats();
-  /** packed intentId → the removal's housekeeping time, for the tombstones where it is before removedAt */
+  /** intentId → the removal's housekeeping time, for the tombstones where it is before removedAt */
   private readonly dueEarly = new Map<string, number>();
   private readonly retention: number;
   private readonly maxClockSkewMs: number;
@@ -117,18 +120,24 @@ export class ProjectionStore {
   static fromRecords(records: StoreRecords, opts: StoreOptions = {}): ProjectionStore {
     const store = new ProjectionStore(opts);
     for (const s of records.interned ?? []) store.strings.intern(s);
-    for (const r of records.live) {
-      store.live.set(r.intentId, r);
+    for (const [id, r] of records.live) {
+      const p = store.live.find(id);
+      if (p < 0) store.live.add(id, r);
+      else {
+        // (a repeated id: the last record wins, in the first one's place, as a Map would keep it)
+        store.counts[COUNTER_OF[store.live.valueAt(p)!.status]]--;
+        store.live.setValueAt(p, r);
+      }
       store.counts[COUNTER_OF[r.status]]++;
     }
     store.counts.total = store.live.size;
     const { tombstoneIds: ids, tombstoneRemovedAt: removedAt, tombstoneDueFrom: dueFrom } = records;
     for (let i = 0; i < ids.length; i++) {
-      const packed = ids[i]!;
-      store.removed.delete(packed); // a repeated id keeps its last place, as `tombstone` does
-      store.removed.set(packed, removedAt[i]!);
-      if (dueFrom[i]! < removedAt[i]!) store.dueEarly.set(packed, dueFrom[i]!);
-      else store.dueEarly.delete(packed);
+      const id = unpackId(ids[i]!);
+      store.removed.delete(id); // a repeated id keeps its last place, as `tombstone` does
+      store.removed.set(id, removedAt[i]!);
+      if (dueFrom[i]! < removedAt[i]!) store.dueEarly.set(id, dueFrom[i]!);
+      else store.dueEarly.delete(id);
     }
     store.nextExpiry = Number.NEGATIVE_INFINITY;
     store.lifecycleTime = records.lifecycleTime;
@@ -144,14 +153,14 @@ export class ProjectionStore {
     const tombstoneRemovedAt = new Float64Array(n);
     const tombstoneDueFrom = new Float64Array(n);
     let i = 0;
-    for (const [packed, removedAt] of this.removed.entries()) {
-      tombstoneIds[i] = packed;
+    for (const [id, removedAt] of this.removed.entries()) {
+      tombstoneIds[i] = packId(id);
       tombstoneRemovedAt[i] = removedAt;
-      tombstoneDueFrom[i] = this.dueEarly.get(packed) ?? removedAt;
+      tombstoneDueFrom[i] = this.dueEarly.get(id) ?? removedAt;
       i++;
     }
     return {
-      live: this.live.values(),
+      live: this.liveEntries(),
       liveCount: this.live.size,
       tombstoneIds,
       tombstoneRemovedAt,
@@ -164,16 +173,16 @@ export class ProjectionStore {
 
   /** The fold state as plain data (views; read it before the next `apply`). */
   exportImage(): StoreImage {
-    const removed = [...this.removed.entries()].map(([packed, removedAt]) => ({
-      intentId: unpackId(packed),
+    const removed = [...this.removed.entries()].map(([intentId, removedAt]) => ({
+      intentId,
       removedAt,
-      dueFrom: this.dueEarly.get(packed) ?? removedAt,
+      dueFrom: this.dueEarly.get(intentId) ?? removedAt,
     }));
-    const live = this.live;
+    const live = this.liveEntries();
     const views = this.views;
     return {
       states: (function* (): Generator<readonly [string, IntentState]> {
-        for (const [id, r] of live) yield [id, { kind: 'live', projection: views.get(id) ?? viewOf(r), removedAt: r.removedAt }];
+        for (const [id, r] of live) yield [id, { kind: 'live', projection: views.get(id) ?? viewOf(id, r), removedAt: r.removedAt }];
         for (const t of removed) yield [t.intentId, { kind: 'removed', removedAt: t.removedAt }];
       })(),
       tombstoneQueue: removed,
@@ -206,15 +215,16 @@ export class ProjectionStore {
     const id = event.intentId;
     const at = event.occurredAt;
     const kept = housekeepingTime(at, recordTimestamp, this.maxClockSkewMs);
-    const r = this.live.get(id);
+    const pos = this.live.find(id);
     let diff: Diff | true | null = true;
-    if (r !== undefined) {
+    if (pos >= 0) {
+      const r = this.live.valueAt(pos)!;
       if (r.removedAt !== null && at <= r.removedAt) return null; // no zombies
       const statusBefore = (r.bits >>> STATUS_SHIFT) & DIMENSION_MASK;
       if (event.type === 'intent.removed') {
         // (a removal is never remembered: its redelivery is refused by the no-zombies check)
-        this.live.delete(id);
-        this.tombstone(packId(id), Math.max(at, r.removedAt ?? at), kept);
+        this.live.deleteAt(pos);
+        this.tombstone(id, Math.max(at, r.removedAt ?? at), kept);
         this.counts[COUNTER_AT[statusBefore]!]--;
         this.counts.total--;
         if (diffs) diff = new RemovedDiff(id, r, at);
@@ -230,21 +240,20 @@ export class ProjectionStore {
       }
       if (this.views.size > 0) this.views.delete(id);
     } else {
-      const packed = this.removed.size > 0 ? packId(id) : null;
-      const removedAt = packed === null ? undefined : this.removed.get(packed);
+      const removedAt = this.removed.size > 0 ? this.removed.get(id) : undefined;
       if (removedAt !== undefined && at <= removedAt) return null; // no zombies
       if (event.type === 'intent.removed') {
         // a removal of an unknown intent (or a second one): a tombstone, nothing to announce
-        this.tombstone(packed ?? packId(id), Math.max(at, removedAt ?? at), kept);
+        this.tombstone(id, Math.max(at, removedAt ?? at), kept);
         diff = null;
       } else {
         if (removedAt !== undefined) {
-          this.removed.delete(packed!);
-          this.dueEarly.delete(packed!);
+          this.removed.delete(id);
+          this.dueEarly.delete(id);
           this.nextExpiry = Number.NEGATIVE_INFINITY;
         }
-        const fresh = new IntentRecord(id, at, removedAt ?? null);
-        this.live.set(id, fresh);
+        const fresh = new IntentRecord(at, removedAt ?? null);
+        this.live.add(id, fresh);
         diff = evolve(fresh, event, eventKey(event.eventId), true, this.strings, kept, diffs) ?? true;
         this.counts[COUNTER_AT[(fresh.bits >>> STATUS_SHIFT) & DIMENSION_MASK]!]++;
         this.counts.total++;
@@ -257,13 +266,17 @@ export class ProjectionStore {
     return diff;
   }
 
-  private tombstone(packed: string, removedAt: number, dueFrom: number): void {
+  private tombstone(id: string, removedAt: number, dueFrom: number): void {
     const due = Math.min(dueFrom, removedAt);
     if (this.removed.size === 0) this.nextExpiry = due;
-    else if (this.removed.delete(packed)) this.nextExpiry = Number.NEGATIVE_INFINITY;
-    this.removed.set(packed, removedAt);
-    if (due < removedAt) this.dueEarly.set(packed, due);
-    else this.dueEarly.delete(packed);
+    else if (this.removed.delete(id)) this.nextExpiry = Number.NEGATIVE_INFINITY;
+    this.removed.set(id, removedAt);
+    if (due < removedAt) this.dueEarly.set(id, due);
+    else this.dueEarly.delete(id);
+  }
+
+  private *liveEntries(): Generator<readonly [string, IntentRecord]> {
+    for (const p of this.live.positions()) yield [this.live.idAt(p), this.live.valueAt(p)!];
   }
 
   /**
@@ -275,14 +288,14 @@ export class ProjectionStore {
     const horizon = Math.min(this.lifecycleTime, this.proofTime) - this.retention;
     if (!(horizon > this.nextExpiry)) return;
     this.nextExpiry = Number.POSITIVE_INFINITY;
-    for (const [packed, removedAt] of this.removed.entries()) {
-      const due = this.dueEarly.size === 0 ? removedAt : (this.dueEarly.get(packed) ?? removedAt);
+    for (const [id, removedAt] of this.removed.entries()) {
+      const due = this.dueEarly.size === 0 ? removedAt : (this.dueEarly.get(id) ?? removedAt);
       if (due >= horizon) {
         this.nextExpiry = due;
         break;
       }
-      this.removed.delete(packed);
-      if (this.dueEarly.size > 0) this.dueEarly.delete(packed);
+      this.removed.delete(id);
+      if (this.dueEarly.size > 0) this.dueEarly.delete(id);
     }
   }
 
@@ -299,15 +312,15 @@ export class ProjectionStore {
     const cached = this.views.get(intentId);
     if (cached !== undefined) return cached;
     const r = this.live.get(intentId);
-    if (r === undefined) return undefined;
+    if (r === undefined || r === null) return undefined;
     if (this.views.size >= MAX_CACHED_VIEWS) this.views.clear();
-    const view = viewOf(r);
+    const view = viewOf(intentId, r);
     this.views.set(intentId, view);
     return view;
   }
 
   *projections(): IterableIterator<Projection> {
-    for (const [id, r] of this.live) yield this.views.get(id) ?? viewOf(r);
+    for (const [id, r] of this.liveEntries()) yield this.views.get(id) ?? viewOf(id, r);
   }
 
   /** Live projections. */

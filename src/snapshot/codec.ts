@@ -11,10 +11,10 @@
  *   f64 lifecycleTime, f64 proofTime, f64 eventsApplied
  *   numbers  L×f64 per NUMBER_FIELDS (null = NaN)
  *   ints     L×u32 per INT_FIELDS, then L×u32 per SHARED_FIELDS (dictionary index + 1, 0 = null)
- *   texts    L×u32 per TEXT_FIELDS: a text's descriptor (below)
+ *   texts    L×u32 per TEXT_COLUMNS (the intentIds, then TEXT_FIELDS): a text's descriptor (below)
  *   tombstones T×f64 removedAt, T×f64 dueFrom, T×u32 descriptors of the packed ids
  *   dictionary D×u32 descriptors
- *   bytes of every text: TEXT_FIELDS column by column, the tombstone ids, the dictionary
+ *   bytes of every text: TEXT_COLUMNS column by column, the tombstone ids, the dictionary
  * A descriptor is the text's byte length, with TWO_BYTE set when its characters are stored as
  * UTF-16 (otherwise one byte each, Latin-1: every packed string is); NULL_TEXT is null.
  *
@@ -23,7 +23,7 @@
 import { IntentRecord } from '../reduce/record.js';
 import type { StoreRecords } from '../reduce/store.js';
 
-const MAGIC = 0x49505333; // "IPS3"
+const MAGIC = 0x49505335; // "IPS5"
 const HEADER_BYTES = 4 * 4 + 3 * 8;
 
 /** number fields of a record (nullable ones as NaN); t0 and removedAt are constructor arguments */
@@ -41,8 +41,10 @@ const NUMBER_FIELDS = [
   'dedupHorizon',
 ] as const satisfies readonly (keyof IntentRecord)[];
 const INT_FIELDS = ['bits', 'version'] as const satisfies readonly (keyof IntentRecord)[];
-const SHARED_FIELDS = ['solver', 'verifier', 'error', 'failureReason'] as const satisfies readonly (keyof IntentRecord)[];
-const TEXT_FIELDS = ['intentId', 'amount', 'user', 'tx', 'proof', 'seen'] as const satisfies readonly (keyof IntentRecord)[];
+const SHARED_FIELDS = ['solver', 'error', 'failureReason'] as const satisfies readonly (keyof IntentRecord)[];
+const TEXT_FIELDS = ['blob', 'seen'] as const satisfies readonly (keyof IntentRecord)[];
+/** text columns: the intentIds (kept by the store beside the records), then TEXT_FIELDS */
+const TEXT_COLUMNS = 1 + TEXT_FIELDS.length;
 
 /** derived from `bits` (getters), not stored */
 type Derived = 'status' | 'proofStatus' | 'htlcState';
@@ -83,7 +85,7 @@ function layout({ l, t, d }: Counts) {
   return {
     numbers: take(l * 8 * NUMBER_FIELDS.length),
     ints: take(l * 4 * (INT_FIELDS.length + SHARED_FIELDS.length)),
-    texts: take(l * 4 * TEXT_FIELDS.length),
+    texts: take(l * 4 * TEXT_COLUMNS),
     tRemovedAt: take(t * 8),
     tDueFrom: take(t * 8),
     tIds: take(t * 4),
@@ -101,8 +103,10 @@ const textBytes = (d: number): number => (d === NULL_TEXT ? 0 : d & LENGTH);
 
 /** The records as bytes. Reads them once; the store must not change meanwhile. */
 export function encodeImage(records: StoreRecords): Uint8Array {
-  const live = Array.from(records.live);
-  if (live.length !== records.liveCount) throw new Error(`${live.length} live records, the store counts ${records.liveCount}`);
+  const entries = Array.from(records.live);
+  if (entries.length !== records.liveCount) throw new Error(`${entries.length} live records, the store counts ${records.liveCount}`);
+  const ids = entries.map(([id]) => id);
+  const live = entries.map(([, r]) => r);
   const dict = new Map<string, number>();
   const ref = (s: string | null): number => {
     if (s === null) return 0;
@@ -112,11 +116,12 @@ export function encodeImage(records: StoreRecords): Uint8Array {
   };
   const l = live.length;
   const t = records.tombstoneIds.length;
-  const descriptors = new Uint32Array(l * TEXT_FIELDS.length);
+  const descriptors = new Uint32Array(l * TEXT_COLUMNS);
+  const text = (c: number, j: number): string | null => (c === 0 ? ids[j]! : live[j]![TEXT_FIELDS[c - 1]!]);
   let total = 0;
-  for (const [c, f] of TEXT_FIELDS.entries()) {
+  for (let c = 0; c < TEXT_COLUMNS; c++) {
     for (let j = 0; j < l; j++) {
-      const d = descriptor(live[j]![f]);
+      const d = descriptor(text(c, j));
       descriptors[c * l + j] = d;
       total += textBytes(d);
     }
@@ -155,7 +160,7 @@ export function encodeImage(records: StoreRecords): Uint8Array {
     if (s === null) return;
     at += buf.write(s, at, d & TWO_BYTE ? 'utf16le' : 'latin1');
   };
-  for (const [c, f] of TEXT_FIELDS.entries()) for (let j = 0; j < l; j++) put(live[j]![f], descriptors[c * l + j]!);
+  for (let c = 0; c < TEXT_COLUMNS; c++) for (let j = 0; j < l; j++) put(text(c, j), descriptors[c * l + j]!);
   for (let i = 0; i < t; i++) put(records.tombstoneIds[i]!, idDescriptors[i]!);
   for (const [i, s] of texts.entries()) put(s, dictDescriptors[i]!);
   if (at !== ab.byteLength) throw new Error(`image written to ${at} of ${ab.byteLength} bytes`);
@@ -216,16 +221,16 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
   const buf = Buffer.from(ab, base, bytes.byteLength);
   const numbers = new Float64Array(ab, base + o.numbers, l * NUMBER_FIELDS.length);
   const ints = new Uint32Array(ab, base + o.ints, l * (INT_FIELDS.length + SHARED_FIELDS.length));
-  const descriptors = new Uint32Array(ab, base + o.texts, l * TEXT_FIELDS.length);
+  const descriptors = new Uint32Array(ab, base + o.texts, l * TEXT_COLUMNS);
   const tRemovedAt = new Float64Array(ab, base + o.tRemovedAt, t);
   const tDueFrom = new Float64Array(ab, base + o.tDueFrom, t);
   const tIds = new Uint32Array(ab, base + o.tIds, t);
   const dictDescriptors = new Uint32Array(ab, base + o.dict, d);
 
   // where each text column's bytes start
-  const columnStart = new Array<number>(TEXT_FIELDS.length);
+  const columnStart = new Array<number>(TEXT_COLUMNS);
   let at = o.bytes;
-  for (let c = 0; c < TEXT_FIELDS.length; c++) {
+  for (let c = 0; c < TEXT_COLUMNS; c++) {
     columnStart[c] = at;
     for (let j = 0; j < l; j++) at += textBytes(descriptors[c * l + j]!);
   }
@@ -247,7 +252,7 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
     throw new SnapshotCorruptError(`image is ${bytes.byteLength} bytes, its sections ${dictReader.position}`);
   }
   const readers = columnStart.map((start) => new TextReader(buf, start));
-  const [ids, amounts, users, txs, proofs, seens] = readers as [TextReader, TextReader, TextReader, TextReader, TextReader, TextReader];
+  const [ids, blobs, seens] = readers as [TextReader, TextReader, TextReader];
   const sharedText = (c: number, j: number): string | null => {
     const r = ints[(INT_FIELDS.length + c) * l + j]!;
     if (r === 0) return null;
@@ -259,11 +264,11 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
     const v = numbers[c * l + j]!;
     return Number.isNaN(v) ? null : v;
   };
-  const live = new Array<IntentRecord>(l);
+  const live = new Array<readonly [string, IntentRecord]>(l);
   for (let j = 0; j < l; j++) {
     const id = ids.next(descriptors[j]!);
     if (id === null) throw new SnapshotCorruptError('a record without its intentId');
-    const r = new IntentRecord(id, numbers[j]!, num(1, j));
+    const r = new IntentRecord(numbers[j]!, num(1, j));
     r.createdAt = numbers[2 * l + j]!;
     r.updatedAt = numbers[3 * l + j]!;
     r.matchedAt = num(4, j);
@@ -276,15 +281,11 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
     r.bits = ints[j]!;
     r.version = ints[l + j]!;
     r.solver = sharedText(0, j);
-    r.verifier = sharedText(1, j);
-    r.error = sharedText(2, j);
-    r.failureReason = sharedText(3, j);
-    r.amount = amounts.next(descriptors[l + j]!);
-    r.user = users.next(descriptors[2 * l + j]!);
-    r.tx = txs.next(descriptors[3 * l + j]!) ?? '';
-    r.proof = proofs.next(descriptors[4 * l + j]!);
-    r.seen = seens.next(descriptors[5 * l + j]!) ?? '';
-    live[j] = r;
+    r.error = sharedText(1, j);
+    r.failureReason = sharedText(2, j);
+    r.blob = blobs.next(descriptors[l + j]!) ?? '';
+    r.seen = seens.next(descriptors[2 * l + j]!) ?? '';
+    live[j] = [id, r];
   }
   return {
     live,
