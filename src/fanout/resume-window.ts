@@ -16,12 +16,12 @@
 import type { Emission, PositionedEmission, Routed } from './emissions.js';
 import { covers, encodePosition, reached, type Cut } from './position.js';
 import { ChunkedBytes } from './window-bytes.js';
-import { decodeHead, decodePayloads, encodeHead, encodePayloads } from './window-codec.js';
+import { decodeHead, decodePayloads, encodeHead, encodePayloads, intentHash } from './window-codec.js';
 
 /** Default bound of the window's bytes (config RESUME_WINDOW_BYTES). */
 export const DEFAULT_RESUME_WINDOW_BYTES = 32 * 1024 * 1024;
 /** bytes of an entry's fixed fields (slot, offset, where its text is), besides its text and vector */
-const INDEX_BYTES = 32;
+const INDEX_BYTES = 36;
 /** entries the index is first sized for; it doubles up to the capacity */
 const FIRST_ALLOC = 1024;
 
@@ -51,6 +51,8 @@ export class ResumeWindow {
   /** UTF-8 bytes of the entry's head, then of the whole entry */
   private headLengths = new Uint32Array(0);
   private lengths = new Uint32Array(0);
+  /** intentHash of the intent the entry's emissions are about: a one-intent resume skips the others unread */
+  private ids = new Uint32Array(0);
   /** the node's offset vector after each entry's record: `width` numbers per position */
   private vectors = new Float64Array(0);
   private width = 0;
@@ -122,6 +124,7 @@ export class ResumeWindow {
     this.starts[r] = this.bytes.lastStart;
     this.headLengths[r] = headLength;
     this.lengths[r] = length;
+    this.ids[r] = intentHash(emissions[0]?.payload.intentId ?? '');
     this.vectors.fill(0, r * this.width, (r + 1) * this.width);
     for (let s = 0; s < after.length; s++) this.vectors[r * this.width + s] = after[s]!;
     this.textBytes += length;
@@ -132,9 +135,10 @@ export class ResumeWindow {
    * The emissions a subscriber (`wants`) missed after `since`, given the node's current offset
    * vector: emissions of the records not covered by `since`, the rest of the partially covered
    * record first, then in the node's order. Not ok when records `since` does not cover may have
-   * left the window, or when the node has not applied everything `since` covers yet.
+   * left the window, or when the node has not applied everything `since` covers yet. With
+   * `intentId`, `wants` takes only emissions about that intent: the others are not read.
    */
-  missed(since: Cut, vector: readonly number[], wants: Wants): ResumeAnswer {
+  missed(since: Cut, vector: readonly number[], wants: Wants, intentId?: string): ResumeAnswer {
     if (!reached(vector, since)) return { ok: false, reason: 'ahead' };
     for (let s = 0; s < this.floor.length; s++) {
       const f = this.floor[s];
@@ -144,12 +148,14 @@ export class ResumeWindow {
       if (needed < f) return { ok: false, reason: 'outside_window' };
     }
     const out: PositionedEmission[] = [];
+    const only = intentId === undefined ? null : intentHash(intentId);
     const p = since.partial;
     const partialOffset = p === null ? -1 : (since.offsets[p.slot] ?? 0) - 1;
     if (p !== null) {
       for (let i = 0; i < this.count; i++) {
         const r = this.at(i);
         if (this.slots[r] !== p.slot || this.offsets[r] !== partialOffset) continue;
+        if (only !== null && this.ids[r] !== only) break;
         this.emit(out, r, i, p.index + 1, wants, (k, last) => ({
           offsets: since.offsets,
           partial: k < last ? { slot: p.slot, index: k } : null,
@@ -159,6 +165,7 @@ export class ResumeWindow {
     }
     for (let i = this.firstUncovered(since); i < this.count; i++) {
       const r = this.at(i);
+      if (only !== null && this.ids[r] !== only) continue;
       const slot = this.slots[r]!;
       const offset = this.offsets[r]!;
       if (covers(since, slot, offset, Number.POSITIVE_INFINITY)) continue;
@@ -257,6 +264,7 @@ export class ResumeWindow {
     this.starts = moved(this.starts, (n) => new Uint32Array(n));
     this.headLengths = moved(this.headLengths, (n) => new Uint32Array(n));
     this.lengths = moved(this.lengths, (n) => new Uint32Array(n));
+    this.ids = moved(this.ids, (n) => new Uint32Array(n));
     const vectors = new Float64Array(alloc * this.width);
     for (let i = 0; i < order.length; i++) {
       const r = order[i]!;

@@ -106,8 +106,9 @@ export class Stream {
     return decodePosition(this.hash, position);
   }
 
-  missed(since: Cut, wants: Wants): ResumeAnswer {
-    return this.window.missed(since, this.vector, wants);
+  /** With `intentId`: `wants` takes only emissions about that intent (the others are not read). */
+  missed(since: Cut, wants: Wants, intentId?: string): ResumeAnswer {
+    return this.window.missed(since, this.vector, wants, intentId);
   }
 
   /** Window entries pushed so far: emissions delivered from now on come from entries at or after it. */

@@ -28,6 +28,13 @@ export interface EntryHead {
 
 type Json = Record<string, unknown>;
 
+/** FNV-1a 32 of an intent id: which entries a one-intent resume reads (equal ids, equal hashes). */
+export function intentHash(intentId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < intentId.length; i++) h = Math.imul(h ^ intentId.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 export function encodeHead(es: readonly Emission[]): string {
   const first = es[0];
   if (first === undefined) return '[]';

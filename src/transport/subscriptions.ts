@@ -159,7 +159,11 @@ export class Subscriptions {
     if (!subs.socket.connected) return;
     const wants = wantsOf(spec);
     const others = [...subs.active.entries()].filter(([k]) => k !== key).map(([, s]) => s);
-    const answer = this.deps.stream.missed(since, (e, src) => wants(e) && !others.some((o) => received(o, e, src)));
+    const answer = this.deps.stream.missed(
+      since,
+      (e, src) => wants(e) && !others.some((o) => received(o, e, src)),
+      spec.kind === 'intent' ? spec.intentId : undefined,
+    );
     if (!answer.ok) {
       this.fresh(subs, spec, ack, answer.reason === 'ahead' ? 'timeout' : answer.reason);
       return;

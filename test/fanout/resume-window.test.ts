@@ -148,5 +148,14 @@ describe('the resume window', () => {
     const one = fed.window.missed(cut(fed.before[records.length - 2000]!), fed.vector, (e) => e.rooms.includes(ALL_INTENTS_ROOM));
     const allRoom = fed.live.slice(records.slice(0, records.length - 2000).flat().length).filter((e) => e.rooms.includes(ALL_INTENTS_ROOM));
     expect(one.ok && wire(one.emissions)).toEqual(wire(allRoom));
+    // one intent's resume reads only that intent's entries, and gets the same
+    const intent = records[records.length - 1500]![0]!.payload.intentId;
+    const room = `intent:${intent}`;
+    const ofIntent = (e: { rooms: readonly string[] }) => e.rooms.includes(room);
+    const since = cut(fed.before[records.length - 2900]!);
+    const hinted = fed.window.missed(since, fed.vector, ofIntent, intent);
+    const unhinted = fed.window.missed(since, fed.vector, ofIntent);
+    expect(hinted.ok && hinted.emissions.length).toBeGreaterThan(0);
+    expect(hinted.ok && wire(hinted.emissions)).toEqual(unhinted.ok && wire(unhinted.emissions));
   });
 });
