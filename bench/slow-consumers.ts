@@ -10,7 +10,9 @@
  *             and then never read again (bench/lib/slow-clients.ts, a process of their own).
  * Reported per run: the healthy client's latency (receipt − the server's emission timestamp)
  * p50/p95/p99 and count; the service's RSS at the start of the live phase and its maximum
- * (sampled from /metrics every second); slow-consumer disconnects (from /metrics). The verdicts:
+ * (sampled from /metrics every second), with V8's heap (total and used) and the memory outside it
+ * (external), to tell heap growth from the rest, and what the resume window holds at the end;
+ * slow-consumer disconnects (from /metrics). The verdicts:
  * RSS growth ≤ 100 MiB, every stalled socket disconnected, healthy p99 ≤ 1.5 × the baseline's.
  *
  * Traffic starts `--warmup` s before the stalled clients connect and the RSS window opens, so the
@@ -70,6 +72,15 @@ interface RunResult {
   rssStartMiB: number;
   rssMaxMiB: number;
   rssGrowthMiB: number;
+  /** V8's heap (total = reserved by the collector, used = objects) and memory outside it, MiB: start and max over the run */
+  heapTotalStartMiB: number;
+  heapTotalMaxMiB: number;
+  heapUsedMaxMiB: number;
+  externalStartMiB: number;
+  externalMaxMiB: number;
+  /** what the resume window holds at the end */
+  windowRecords: number;
+  windowMiB: number;
   slowConsumerDisconnects: number;
   bufferedHighWaterBytes: number;
 }
@@ -168,6 +179,11 @@ async function runOnce(live: Live, withStalled: number): Promise<RunResult> {
     const produced = produceFor(live, warmup + duration, () => aborted).finally(() => (producing = false));
     let rssStart = Number.NaN;
     let rssMax = Number.NaN;
+    let heapTotalStart = Number.NaN;
+    let externalStart = Number.NaN;
+    let heapTotalMax = 0;
+    let heapUsedMax = 0;
+    let externalMax = 0;
     let stalledProc: ChildProcess | null = null;
     try {
       await sleep(warmup * 1000);
@@ -177,11 +193,21 @@ async function runOnce(live: Live, withStalled: number): Promise<RunResult> {
       }
       rssStart = await metric(url, 'intent_projector_process_resident_memory_bytes');
       rssMax = rssStart;
+      heapTotalStart = await metric(url, 'intent_projector_nodejs_heap_size_total_bytes');
+      externalStart = await metric(url, 'intent_projector_nodejs_external_memory_bytes');
       log(`${withStalled} stalled + 1 healthy client connected after ${warmup}s of traffic; measuring for ${duration}s at ${rate}/s ...`);
       while (producing) {
         await sleep(1000);
         const rss = await metric(url, 'intent_projector_process_resident_memory_bytes').catch(() => Number.NaN);
         if (Number.isFinite(rss)) rssMax = Math.max(rssMax, rss);
+        const mem = await Promise.all(
+          ['heap_size_total_bytes', 'heap_size_used_bytes', 'external_memory_bytes'].map((m) =>
+            metric(url, `intent_projector_nodejs_${m}`).catch(() => 0),
+          ),
+        );
+        heapTotalMax = Math.max(heapTotalMax, mem[0]!);
+        heapUsedMax = Math.max(heapUsedMax, mem[1]!);
+        externalMax = Math.max(externalMax, mem[2]!);
         if (service.exitCode !== null) throw new Error(`the service exited with ${service.exitCode}`);
       }
     } finally {
@@ -191,6 +217,8 @@ async function runOnce(live: Live, withStalled: number): Promise<RunResult> {
     await sleep(2000);
     const slowDisconnects = await metric(url, 'intent_projector_forced_disconnects_total', 'reason="slow_consumer"');
     const highWater = await metric(url, 'intent_projector_socket_buffered_bytes_high_water');
+    const windowRecords = await metric(url, 'intent_projector_resume_window_records');
+    const windowBytes = await metric(url, 'intent_projector_resume_window_bytes');
     const r = await ask<{ latency: LatencySummary; received: number; disconnects: number }>(
       healthyProc,
       { type: 'finish' },
@@ -206,6 +234,13 @@ async function runOnce(live: Live, withStalled: number): Promise<RunResult> {
       rssStartMiB: mib(rssStart),
       rssMaxMiB: mib(rssMax),
       rssGrowthMiB: mib(rssMax - rssStart),
+      heapTotalStartMiB: mib(heapTotalStart),
+      heapTotalMaxMiB: mib(heapTotalMax),
+      heapUsedMaxMiB: mib(heapUsedMax),
+      externalStartMiB: mib(externalStart),
+      externalMaxMiB: mib(externalMax),
+      windowRecords,
+      windowMiB: mib(windowBytes),
       slowConsumerDisconnects: slowDisconnects,
       bufferedHighWaterBytes: highWater,
     };
