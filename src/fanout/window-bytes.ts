@@ -2,14 +2,23 @@
  * The resume window's text, outside the JavaScript heap (docs/resume.md § "What an entry costs"):
  * entries are appended as UTF-8 to fixed-size chunks and read back by (chunk, start, length);
  * the window evicts in order, so a chunk is freed once the oldest entry still kept is past it.
- * Memory is the bytes kept plus at most one partly filled chunk; no JavaScript object per entry,
- * so the garbage collector neither traces the window nor sizes the heap after it.
+ * Memory is the bytes kept plus at most one partly filled chunk and two spare ones; no JavaScript
+ * object per entry, so the garbage collector neither traces the window nor sizes the heap after it.
+ *
+ * Freed chunks are reused, not dropped: a Buffer's memory goes back only when the collector
+ * collects its small wrapper object, which (old, as every chunk outlives the young generation)
+ * waits for a full collection; V8 starts one for external memory only after tens of MiB more of
+ * it, so dropped chunks would pile up to that much on top of the window (docs/resume.md).
  */
 export const CHUNK_BYTES = 256 * 1024;
+/** freed chunks kept for reuse */
+const SPARE_CHUNKS = 2;
 
 export class ChunkedBytes {
   /** chunks[i] is chunk number `first + i` */
   private readonly chunks: Buffer[] = [];
+  private readonly spare: Buffer[] = [];
+  private allocated = 0;
   private first = 0;
   /** bytes used in the last chunk */
   private used = 0;
@@ -23,7 +32,11 @@ export class ChunkedBytes {
   append(text: string, length: number): void {
     let last = this.chunks[this.chunks.length - 1];
     if (last === undefined || this.used + length > last.length) {
-      last = Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, length));
+      last = length <= this.chunkBytes ? this.spare.pop() : undefined;
+      if (last === undefined) {
+        last = Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, length));
+        this.allocated++;
+      }
       this.chunks.push(last);
       this.used = 0;
     }
@@ -41,7 +54,7 @@ export class ChunkedBytes {
   release(chunk: number): void {
     const n = Math.min(chunk - this.first, this.chunks.length - 1);
     if (n <= 0) return;
-    this.chunks.splice(0, n);
+    for (const c of this.chunks.splice(0, n)) if (c.length === this.chunkBytes && this.spare.length < SPARE_CHUNKS) this.spare.push(c);
     this.first += n;
   }
 
@@ -52,10 +65,8 @@ export class ChunkedBytes {
     this.used = 0;
   }
 
-  /** Bytes allocated. */
-  get allocated(): number {
-    let n = 0;
-    for (const c of this.chunks) n += c.length;
-    return n;
+  /** Chunks allocated so far (the rest were reused). */
+  get allocations(): number {
+    return this.allocated;
   }
 }
