@@ -23,7 +23,7 @@
 import { IntentRecord } from '../reduce/record.js';
 import type { StoreRecords } from '../reduce/store.js';
 
-const MAGIC = 0x49505335; // "IPS5"
+const MAGIC = 0x49505336; // "IPS6"
 const HEADER_BYTES = 4 * 4 + 3 * 8;
 
 /** number fields of a record (nullable ones as NaN); t0 and removedAt are constructor arguments */

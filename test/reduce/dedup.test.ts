@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { eventKey, MAX_REMEMBERED_EVENTS } from '../../src/reduce/dedup.js';
 import { ProjectionStore } from '../../src/reduce/store.js';
 import { createRng, uuid } from '../support/histories.js';
-import { completed, ID, matched, proofVerified, removed, settlement, sourceLocked, submitted } from './given.js';
+import { completed, ID, matched, proofVerified, removed, settlement, sourceLocked, submitted, t } from './given.js';
 
 describe('eventKey', () => {
   it('is a non-negative safe integer below 2^53, the same for the same id', () => {
@@ -41,6 +41,13 @@ describe('bounded memory per intent', () => {
     for (let i = 0; i < MAX_REMEMBERED_EVENTS + 5; i++) events.push(settlement(10 + i));
     return { first, events };
   };
+
+  it('remembers event times within 2^26 ms (~18.6 hours) of the first event exactly, a later one as unknown (the greatest time applied)', () => {
+    const HOUR = 3600; // seconds
+    const store = new ProjectionStore();
+    store.applyAll([submitted(0), matched(18 * HOUR), sourceLocked(19 * HOUR), completed(20 * HOUR), settlement(-18 * HOUR)]);
+    expect(store.get(ID)?.seenAt).toEqual([t(0), t(18 * HOUR), t(20 * HOUR), t(20 * HOUR), t(-18 * HOUR)]);
+  });
 
   it(`remembers at most ${MAX_REMEMBERED_EVENTS} event keys per intent`, () => {
     const store = new ProjectionStore();
