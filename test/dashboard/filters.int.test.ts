@@ -240,8 +240,9 @@ describe('dashboard filters', () => {
       await produceApplied(lifecycle(id, Date.parse('2027-06-04T00:00:00Z'), chain).toExecuting);
       const row = lagged.locator(`[data-testid="intent-row"][data-intent-id="${id}"]`);
       await expect.poll(() => row.getAttribute('data-status'), { timeout: 15_000 }).toBe('executing');
-      // what the lagging connection kept includes the intent's states before it came to match
-      expect(held.some((f) => f.includes('"proofs_pending"') || f.includes('"matched"'))).toBe(true);
+      // what the lagging connection kept includes the intent's states before it came to match (its
+      // frames come on another socket than the filter's: they may reach the route after the row)
+      await expect.poll(() => held.some((f) => f.includes('"proofs_pending"') || f.includes('"matched"')), { timeout: 15_000 }).toBe(true);
       expect(lag.release).not.toBeNull();
       lag.release!(`42["mempool:stats",{"total":424242}]`);
       await expect.poll(() => lagged.getByTestId('stat-total').textContent(), { timeout: 10_000 }).toBe('424242');
