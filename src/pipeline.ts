@@ -18,8 +18,12 @@ import type { ProjectionStore } from './reduce/store.js';
 import type { PositionedEmission } from './fanout/emissions.js';
 import { Stream } from './fanout/stream.js';
 
-/** Longest stretch of work (of one or more batches) before the pipeline yields to the event loop. */
-export const YIELD_AFTER_MS = 25;
+/**
+ * Longest stretch of work (of one or more batches) before the pipeline yields to the event loop. A
+ * probe on a new connection needs several turns of the loop, each after one such stretch: 8 ms
+ * keeps /healthz under 250 ms during a replay where 25 ms did not (BENCHMARKS.md section 9).
+ */
+export const YIELD_AFTER_MS = 8;
 
 /**
  * The work done since the event loop last ran. Batches applied one after the other within one

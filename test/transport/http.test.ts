@@ -61,7 +61,7 @@ describe('http', () => {
     h = await startHarness({ live: false });
     // like the Kafka source: a fetch response's records in chunks, one batch each, the next handed
     // over as soon as the last is applied, without the event loop running in between; each chunk
-    // takes far less than the pipeline's 25 ms
+    // takes far less than the pipeline's yield slice (YIELD_AFTER_MS)
     const chunk = 100;
     const chunks = 1000;
     const total = chunks * chunk;
