@@ -146,13 +146,18 @@ describe.each(TRANSPORTS)('resume over %s', (transport) => {
     expect(await emitAck(c, 'subscribe:intent', id(2))).toEqual({ ok: true });
   });
 
-  it('beyond the window (RESUME_WINDOW): recovered:false and a fresh answer', async () => {
-    h = await startHarness({ live: true, resumeWindow: 3, env: { STATS_INTERVAL_MS: '3600000' } });
+  /** A node whose window no longer holds the position after `lifecycles(0)`: a client and that position. */
+  async function pastTheWindow(opts: Parameters<typeof startHarness>[0]) {
+    h = await startHarness(opts);
     await h.feed(lifecycles(0));
     const early = h.pipeline.stream.position();
     await h.feed(lifecycles(1));
     const c = await h.connect(transport);
-    const rec = record(c);
+    return { c, rec: record(c), early };
+  }
+
+  it('beyond the window (RESUME_WINDOW): recovered:false and a fresh answer', async () => {
+    const { c, rec, early } = await pastTheWindow({ live: true, resumeWindow: 3, env: { STATS_INTERVAL_MS: '3600000' } });
     expect(await emitAck(c, 'subscribe:all', { since: early })).toEqual({ ok: true, recovered: false });
     expect(await emitAck(c, 'subscribe:intent', id(17), { since: early })).toEqual({ ok: true, recovered: false });
     await barrier(c);
@@ -164,12 +169,7 @@ describe.each(TRANSPORTS)('resume over %s', (transport) => {
   });
 
   it('beyond the window (RESUME_WINDOW_BYTES): recovered:false, and /metrics shows the bytes held within the bound', async () => {
-    h = await startHarness({ live: true, env: { STATS_INTERVAL_MS: '3600000', RESUME_WINDOW_BYTES: '3000' } });
-    await h.feed(lifecycles(0));
-    const early = h.pipeline.stream.position();
-    await h.feed(lifecycles(1));
-    const c = await h.connect(transport);
-    const rec = record(c);
+    const { c, rec, early } = await pastTheWindow({ live: true, env: { STATS_INTERVAL_MS: '3600000', RESUME_WINDOW_BYTES: '3000' } });
     expect(await emitAck(c, 'subscribe:all', { since: early })).toEqual({ ok: true, recovered: false });
     await barrier(c);
     expect(rec.names()).toEqual(['mempool:stats', 'pong']);
