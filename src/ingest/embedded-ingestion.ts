@@ -36,7 +36,7 @@ export async function openEmbeddedIngestion(
   opts: { readonly simulator?: SimulatorSettings; readonly clock?: () => number } = {},
 ): Promise<EmbeddedIngestion> {
   const topics = inputTopics(config);
-  const log = new EmbeddedLog(topicList(topics));
+  const log = new EmbeddedLog(topicList(topics), { clock: opts.clock ?? Date.now });
   const source = new EmbeddedSource(log);
   const dlq = new MemoryDeadLetterSink();
   let producer: Producer | null = null;

@@ -1,7 +1,10 @@
 /**
  * The in-process event log of embedded mode (docs/architecture.md): append-only, with Kafka's
- * shape (topics, partitions chosen by key, offsets) and count-based retention. The simulator
- * appends to it; `EmbeddedSource` reads it exactly like the Kafka source reads a broker.
+ * shape (topics, partitions chosen by key, offsets, record timestamps) and count-based retention.
+ * The simulator appends to it; `EmbeddedSource` reads it exactly like the Kafka source reads a
+ * broker. Each record is stamped with the log's clock at append (Kafka's `LogAppendTime`), so the
+ * housekeeping clock of embedded mode is bounded by it as on a broker (docs/reducer.md "Untrusted
+ * time").
  */
 import type { RecordHeaders } from './headers.js';
 import type { SourceRecord } from './source.js';
@@ -10,7 +13,15 @@ export interface AppendInput {
   readonly key: string | Buffer | null;
   readonly value: string | Buffer | null;
   readonly headers?: RecordHeaders;
+  /**
+   * the record timestamp (epoch ms) as a producer's CreateTime; default: the log's clock at
+   * append. Like a Kafka 4 broker, the log refuses one more than an hour ahead of its clock.
+   */
+  readonly timestamp?: number;
 }
+
+/** how far ahead of the log's clock a record timestamp may be (Kafka 4's default `log.message.timestamp.after.max.ms`) */
+export const MAX_TIMESTAMP_AHEAD_MS = 3_600_000;
 
 interface Partition {
   /** offset of records[0] (the earliest retained offset) */
@@ -26,6 +37,8 @@ export interface EmbeddedLogOptions {
    * Kafka's retention, so a long-running embedded demo does not grow without bound.
    */
   readonly retainPerPartition?: number;
+  /** the clock of record timestamps (default Date.now) */
+  readonly clock?: () => number;
 }
 
 /** The log: topics of `partitions` partitions each, with count-based retention. */
@@ -34,10 +47,12 @@ export class EmbeddedLog {
   private readonly listeners = new Set<() => void>();
   readonly partitions: number;
   private readonly retain: number;
+  private readonly clock: () => number;
 
   constructor(topics: readonly string[], opts: EmbeddedLogOptions = {}) {
     this.partitions = opts.partitions ?? 3;
     this.retain = opts.retainPerPartition ?? 20_000;
+    this.clock = opts.clock ?? Date.now;
     if (!Number.isInteger(this.partitions) || this.partitions < 1) throw new RangeError('partitions must be a positive integer');
     if (!Number.isInteger(this.retain) || this.retain < 1) throw new RangeError('retainPerPartition must be a positive integer');
     for (const t of topics)
@@ -54,6 +69,11 @@ export class EmbeddedLog {
   /** Appends one record (partition by key hash, like Kafka's default partitioner); returns where. */
   append(topic: string, input: AppendInput): { partition: number; offset: string } {
     const partitions = this.topic(topic);
+    const now = this.clock();
+    const timestamp = input.timestamp ?? now;
+    if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > now + MAX_TIMESTAMP_AHEAD_MS) {
+      throw new RangeError(`record timestamp ${timestamp} is not an epoch-ms time at most ${MAX_TIMESTAMP_AHEAD_MS} ms ahead of the log's clock`);
+    }
     const key = input.key === null ? null : Buffer.from(input.key);
     const partition = key === null ? 0 : hash(key) % partitions.length;
     const log = partitions[partition]!;
@@ -65,6 +85,7 @@ export class EmbeddedLog {
       key,
       value: input.value === null ? null : Buffer.from(input.value),
       headers: input.headers ?? {},
+      timestamp,
     });
     if (log.records.length > this.retain) {
       // drop in chunks of ~10% so the array is not shifted on every append
