@@ -72,7 +72,9 @@ export class EmbeddedLog {
     const now = this.clock();
     const timestamp = input.timestamp ?? now;
     if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > now + MAX_TIMESTAMP_AHEAD_MS) {
-      throw new RangeError(`record timestamp ${timestamp} is not an epoch-ms time at most ${MAX_TIMESTAMP_AHEAD_MS} ms ahead of the log's clock`);
+      throw new RangeError(
+        `record timestamp ${timestamp} is not an epoch-ms time at most ${MAX_TIMESTAMP_AHEAD_MS} ms ahead of the log's clock`,
+      );
     }
     const key = input.key === null ? null : Buffer.from(input.key);
     const partition = key === null ? 0 : hash(key) % partitions.length;
