@@ -25,6 +25,11 @@
  *   (produce → the service computed the emission) and `delivery` (→ receipt), see
  *   bench/lib/latency-clients.ts; the client processes' event-loop delay and the service's CPU use
  *   are reported with it.
+ * - What one live record costs the service, figures the machine's load hardly moves (unlike p99):
+ *   `perRecord` = CPU µs, heap bytes allocated, collections, and socket writes (`writev`/`write`
+ *   system calls, from `perf stat` when installed) over the measured traffic ÷ its records
+ *   (bench/lib/service-probe.ts, loaded into the service; BENCH_PROBE_CPU_PROFILE /
+ *   BENCH_PROBE_HEAP_PROFILE=file also profile just that traffic, see bench/lib/profile-summary.py).
  *
  * - `--client-procs n` spreads the per-intent clients over n processes (the scale run: 10,000
  *   sockets); the service's RSS before the clients connect and after is reported per socket.
@@ -34,7 +39,7 @@
  * Broker: KAFKA_BROKERS, or a local jar broker on 127.0.0.1:29092 started (and stopped) here.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { freePort } from '../test/support/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -237,6 +242,79 @@ const cpuOf = async (url: string): Promise<{ user: number; system: number }> => 
   system: await metricOf(url, 'intent_projector_process_cpu_system_seconds_total'),
 });
 
+interface ProbeLine {
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  allocatedBytes: number;
+  scavenges: number;
+  markCompacts: number;
+  gcMs: number;
+}
+
+/** The service's totals now (bench/lib/service-probe.ts answers SIGUSR2 with a line). */
+async function probe(service: ChildProcess, file: string): Promise<ProbeLine | null> {
+  const lines = (): string[] => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
+  const before = lines().length;
+  service.kill('SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    const now = lines();
+    if (now.length > before) return JSON.parse(now[now.length - 1]!) as ProbeLine;
+    await sleep(50);
+  }
+  return null;
+}
+
+interface SyscallCounts {
+  writev: number;
+  write: number;
+}
+
+/** `perf stat` of the service's writev and write calls until `stop`; null without perf (or its tracepoints). */
+function countSyscalls(pid: number): { stop(): Promise<SyscallCounts | null> } {
+  let perf: ChildProcess;
+  try {
+    perf = spawn('perf', ['stat', '-x', ',', '-e', 'syscalls:sys_enter_writev,syscalls:sys_enter_write', '-p', String(pid)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  } catch {
+    return { stop: async () => null };
+  }
+  let err = '';
+  perf.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<void>((r) => {
+    perf.once('error', () => r());
+    perf.once('exit', () => r());
+  });
+  return {
+    async stop() {
+      if (perf.exitCode === null && perf.signalCode === null) perf.kill('SIGINT');
+      await Promise.race([exited, sleep(5000)]);
+      const count = (name: string): number => {
+        const line = err.split('\n').find((l) => l.includes(`syscalls:sys_enter_${name},`) || l.endsWith(`syscalls:sys_enter_${name}`));
+        const n = line === undefined ? Number.NaN : Number(line.split(',')[0]);
+        return n;
+      };
+      const counts = { writev: count('writev'), write: count('write') };
+      return Number.isFinite(counts.writev) && Number.isFinite(counts.write) ? counts : null;
+    },
+  };
+}
+
+function perRecord(a: ProbeLine | null, b: ProbeLine | null, calls: SyscallCounts | null, records: number): Record<string, number | null> {
+  const per = (x: number, scale = 1, digits = 1): number => Math.round(((x * scale) / records) * 10 ** digits) / 10 ** digits;
+  return {
+    cpuUs: a && b ? per(b.cpuUserUs + b.cpuSystemUs - a.cpuUserUs - a.cpuSystemUs) : null,
+    cpuSystemUs: a && b ? per(b.cpuSystemUs - a.cpuSystemUs) : null,
+    allocatedBytes: a && b ? per(b.allocatedBytes - a.allocatedBytes, 1, 0) : null,
+    scavengesPer1000: a && b ? per(b.scavenges - a.scavenges, 1000, 2) : null,
+    gcMsPer1000: a && b ? per(b.gcMs - a.gcMs, 1000, 2) : null,
+    writev: calls ? per(calls.writev, 1, 2) : null,
+    write: calls ? per(calls.write, 1, 2) : null,
+  };
+}
+
 function request<T>(child: ChildProcess, msg: unknown, answer: string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -300,7 +378,10 @@ async function main(): Promise<void> {
     const logStream = createWriteStream(serviceLog);
     // BENCH_SERVICE_NODE_ARGS: extra node flags for the service only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
     const serviceArgs = (process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-    const service = spawn(process.execPath, [...serviceArgs, '--import', 'tsx', 'src/cli.ts', 'serve'], {
+    // the per-record CPU, allocation and GC figures (bench/lib/service-probe.ts)
+    const probeFile = join(tmpdir(), `${base}-probe.jsonl`);
+    const probeArgs = ['--import', './bench/lib/service-probe.ts'];
+    const service = spawn(process.execPath, [...serviceArgs, '--import', 'tsx', ...probeArgs, 'src/cli.ts', 'serve'], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -315,6 +396,7 @@ async function main(): Promise<void> {
         // every client comes from 127.0.0.1
         MAX_CONNECTIONS_PER_IP: '1000000',
         MAX_CONNECTIONS: '1000000',
+        BENCH_PROBE_FILE: probeFile,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -403,6 +485,8 @@ async function main(): Promise<void> {
       await produce(p.warm);
     }
     const cpuBefore = await cpuOf(url);
+    const probeBefore = await probe(service, probeFile);
+    const syscalls = countSyscalls(service.pid!);
     for (const c of [...intentProcs, ...roomProcs]) c.send({ type: 'measure' });
     measureFrom = Date.now();
     log(`producing ${p.live.length} events at ${rate}/s ...`);
@@ -439,6 +523,8 @@ async function main(): Promise<void> {
     }
     const serviceRss = await rssOf(url);
     const cpuAfter = await cpuOf(url);
+    const probeAfter = await probe(service, probeFile);
+    const calls = await syscalls.stop();
     const liveSeconds = (performance.now() - t0) / 1000;
     const [ris, ras] = await Promise.all([
       Promise.all(intentProcs.map((c) => request<ClientResult>(c, { type: 'finish', from: measureFrom }, 'result', 180_000))),
@@ -506,6 +592,10 @@ async function main(): Promise<void> {
         user: Math.round(((cpuAfter.user - cpuBefore.user) / liveSeconds) * 100) / 100,
         system: Math.round(((cpuAfter.system - cpuBefore.system) / liveSeconds) * 100) / 100,
       },
+      // what one live record costs the service (the measured traffic and its deliveries, divided by its
+      // records): CPU µs, bytes allocated on the heap, collections per 1000 records, socket writes
+      // (writev + write system calls, counted by `perf stat` when it is available)
+      perRecord: perRecord(probeBefore, probeAfter, calls, p.live.length),
       drops: {
         perIntent: exp.perIntentStatus - c.perIntent,
         allRoom: allExpected - (c.allNew + c.allStatusChanged),
