@@ -8,6 +8,7 @@
  *   every socket of the rooms (a socket in several of them receives it once). An all-intents
  *   emission also goes to the rooms of the filters its intent matches (filters.ts). Emissions to
  *   rooms without members are counted but not broadcast (the adapter would encode them first).
+ *   The packets of one run of the pipeline leave in one write per socket (coalesce-writes.ts).
  * - `advanced()`: resumes waiting for this node to reach a client's position go on.
  * - `statsChanged()`: `mempool:stats` to the all-intents room, coalesced (stats-broadcaster.ts).
  * - `caughtUp()`: answers the subscriptions that waited for the replay (socket-handlers.ts).
@@ -18,7 +19,7 @@ import { Server } from 'socket.io';
 import { ALL_INTENTS_ROOM, FILTER_ROOM_PREFIX, type ClientToServerEvents, type ServerToClientEvents } from '../contract/socket.js';
 import type { PositionedEmission } from '../fanout/emissions.js';
 import { FilterIndex } from '../fanout/filters.js';
-import { coalesceWrites } from './coalesce-writes.js';
+import { WriteCoalescer, type EngineConn } from './coalesce-writes.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { onHttpTimeout } from './http-timeouts.js';
 import { createHttpApp } from './http-app.js';
@@ -144,9 +145,10 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
   const handlers = new SocketHandlers({ config, logger, metrics, store, clock, live, subscriptions });
   const slow = new SlowConsumers({ maxBytes: config.MAX_SOCKET_BUFFER_BYTES, graceMs: config.SLOW_CONSUMER_GRACE_MS, metrics, logger });
   guardFloods(io, config, metrics);
+  const writes = new WriteCoalescer((msg) => logger.warn(msg));
   io.on('connection', (socket) => {
     slow.track(socket);
-    coalesceWrites(socket.conn as unknown as Parameters<typeof coalesceWrites>[0]);
+    writes.attach(socket.conn as unknown as EngineConn);
     handlers.attach(socket);
     metrics.connectedSockets.set(io.of('/').sockets.size);
     socket.on('disconnect', () => metrics.connectedSockets.set(io.of('/').sockets.size));
@@ -182,6 +184,8 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     deliver(emissions: readonly PositionedEmission[]): void {
       if (closed) return;
       const members = io.of('/').adapter.rooms;
+      // the emissions of this run of the pipeline leave in one write per socket (coalesce-writes.ts)
+      writes.hold();
       for (const e of emissions) {
         metrics.emissions.inc({ event: e.event });
         const rooms = filters.size > 0 && e.rooms.includes(ALL_INTENTS_ROOM) ? [...e.rooms, ...filters.roomsFor(e.intent)] : e.rooms;
