@@ -40,7 +40,13 @@ interface EngineTransport {
 export interface EngineConn {
   readonly transport: EngineTransport;
   readonly readyState: string;
-  on(event: 'flush' | 'drain' | 'packetCreate', listener: () => void): unknown;
+  on(event: 'flush' | 'drain' | 'packetCreate', listener: (packet: never) => void): unknown;
+}
+
+/** Listeners of the connection's own (calls `also` first on `packetCreate` and `flush`: one listener per event). */
+export interface AlsoOn {
+  packetCreate?(packet: unknown): void;
+  flush?(): void;
 }
 
 export class WriteCoalescer {
@@ -59,9 +65,14 @@ export class WriteCoalescer {
     process.nextTick(() => this.release());
   }
 
-  attach(conn: EngineConn): void {
+  /**
+   * Listens to the connection's `packetCreate`, `flush` and `drain`, calling `also`'s hooks from the
+   * same listeners (Node's EventEmitter copies its listener array on every emit with more than one).
+   */
+  attach(conn: EngineConn, also: AlsoOn = {}): void {
     let corked: CorkableSocket | null = null;
-    conn.on('packetCreate', () => {
+    conn.on('packetCreate', (packet: unknown) => {
+      also.packetCreate?.(packet);
       if (!this.holding) return;
       const transport = conn.transport;
       if (transport.name !== 'websocket' || !transport.writable) return;
@@ -69,6 +80,7 @@ export class WriteCoalescer {
       this.held.push({ conn, transport, flushes: this.flushes.get(conn) ?? 0 });
     });
     conn.on('flush', () => {
+      also.flush?.();
       this.flushes.set(conn, (this.flushes.get(conn) ?? 0) + 1);
       if (corked !== null || conn.transport.name !== 'websocket') return;
       // ws keeps the TCP socket as `_socket` (ws/lib/websocket.js); no cork without it

@@ -147,8 +147,7 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
   guardFloods(io, config, metrics);
   const writes = new WriteCoalescer((msg) => logger.warn(msg));
   io.on('connection', (socket) => {
-    slow.track(socket);
-    writes.attach(socket.conn as unknown as EngineConn);
+    writes.attach(socket.conn as unknown as EngineConn, slow.track(socket));
     handlers.attach(socket);
     metrics.connectedSockets.set(io.of('/').sockets.size);
     socket.on('disconnect', () => metrics.connectedSockets.set(io.of('/').sockets.size));

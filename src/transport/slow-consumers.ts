@@ -31,8 +31,14 @@ export interface SlowConsumerOptions {
   readonly logger: Logger;
 }
 
-interface Packet {
+export interface Packet {
   readonly data?: unknown;
+}
+
+/** What the accounting needs told of a connection's engine.io events (SlowConsumers.track). */
+export interface PacketHooks {
+  packetCreate(packet: Packet): void;
+  flush(): void;
 }
 
 interface TransportLike {
@@ -74,8 +80,12 @@ export class SlowConsumers {
     return this.highWater;
   }
 
-  /** Starts accounting for a connected socket. */
-  track(socket: IntentSocket): void {
+  /**
+   * Starts accounting for a connected socket. The caller calls the returned hooks on the engine.io
+   * connection's `packetCreate` and `flush` (one listener per event for every module that needs
+   * them: Node's EventEmitter copies its listener array on every emit with more than one).
+   */
+  track(socket: IntentSocket): PacketHooks {
     const conn = socket.conn;
     const state: State = { socket, queued: 0, inflight: 0, slow: false, lost: false, timer: null, conflated: new Map() };
     this.states.set(socket.id, state);
@@ -90,23 +100,25 @@ export class SlowConsumers {
       transport = next as unknown as TransportLike;
       transport.on('drain', onDrain);
     });
-    conn.on('packetCreate', (packet: Packet) => {
-      const data = packet.data;
-      state.queued += typeof data === 'string' ? data.length : data instanceof Uint8Array ? data.byteLength : 1;
-      const held = state.queued + state.inflight;
-      if (held > this.highWater) this.highWater = held;
-      if (!state.slow && held >= this.opts.maxBytes) this.markSlow(state);
-    });
-    conn.on('flush', () => {
-      state.inflight += state.queued;
-      state.queued = 0;
-    });
     socket.once('disconnect', () => {
       transport.off('drain', onDrain);
       if (state.timer !== null) clearTimeout(state.timer);
       this.slowIds.delete(socket.id);
       this.states.delete(socket.id);
     });
+    return {
+      packetCreate: (packet: Packet) => {
+        const data = packet.data;
+        state.queued += typeof data === 'string' ? data.length : data instanceof Uint8Array ? data.byteLength : 1;
+        const held = state.queued + state.inflight;
+        if (held > this.highWater) this.highWater = held;
+        if (!state.slow && held >= this.opts.maxBytes) this.markSlow(state);
+      },
+      flush: () => {
+        state.inflight += state.queued;
+        state.queued = 0;
+      },
+    };
   }
 
   /**
