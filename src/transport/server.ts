@@ -162,6 +162,14 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     },
   });
 
+  // emissions per event, added to the counter when /metrics is read: prom-client hashes the labels
+  // of every `inc`, a cost per emission on the live path (docs/ingestion.md "Live latency")
+  const emitted = new Map<string, number>();
+  metrics.onRefresh(() => {
+    for (const [event, n] of emitted) if (n > 0) metrics.emissions.inc({ event }, n);
+    emitted.clear();
+  });
+
   let closed = false;
   let closing: Promise<void> | null = null;
 
@@ -186,12 +194,13 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
       // the emissions of this run of the pipeline leave in one write per socket (coalesce-writes.ts)
       writes.hold();
       for (const e of emissions) {
-        metrics.emissions.inc({ event: e.event });
+        emitted.set(e.event, (emitted.get(e.event) ?? 0) + 1);
         const rooms = filters.size > 0 && e.rooms.includes(ALL_INTENTS_ROOM) ? [...e.rooms, ...filters.roomsFor(e.intent)] : e.rooms;
         // the adapter encodes a packet before it looks for members: skip rooms nobody is in
         // (most intent rooms; this node's in-memory adapter knows every member)
         if (!rooms.some((r) => members.has(r))) continue;
-        broadcast(slow.target(io.to([...rooms]), rooms, e.event, e.payload), e);
+        // (`to` copies the rooms into a Set of its own)
+        broadcast(slow.target(io.to(rooms as string[]), rooms, e.event, e.payload), e);
       }
     },
     advanced(): void {
