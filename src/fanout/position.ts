@@ -42,19 +42,28 @@ export function topicsHash(lifecycle: string, proofs: string): number {
   return h >>> 0;
 }
 
+/** where positions are encoded (one per emission on the live path): reused, grown when too small */
+let scratch = Buffer.allocUnsafeSlow(512);
+/** a varint of a number below 2^53 takes at most 8 bytes */
+const MAX_VARINT = 8;
+
 export function encodePosition(hash: number, cut: Cut): string {
-  const bytes: number[] = [POSITION_VERSION, (hash >>> 24) & 0xff, (hash >>> 16) & 0xff, (hash >>> 8) & 0xff, hash & 0xff];
   let n = cut.offsets.length;
   while (n > 0 && cut.offsets[n - 1] === 0) n--;
   if (cut.partial !== null && cut.partial.slot >= n) n = cut.partial.slot + 1;
-  varint(bytes, n);
-  for (let i = 0; i < n; i++) varint(bytes, cut.offsets[i] ?? 0);
-  if (cut.partial === null) varint(bytes, 0);
+  const most = 5 + (n + 4) * MAX_VARINT;
+  if (most > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(most, scratch.length * 2));
+  const b = scratch;
+  b[0] = POSITION_VERSION;
+  b.writeUInt32BE(hash >>> 0, 1);
+  let at = varint(b, 5, n);
+  for (let i = 0; i < n; i++) at = varint(b, at, cut.offsets[i] ?? 0);
+  if (cut.partial === null) at = varint(b, at, 0);
   else {
-    varint(bytes, cut.partial.slot + 1);
-    varint(bytes, cut.partial.index);
+    at = varint(b, at, cut.partial.slot + 1);
+    at = varint(b, at, cut.partial.index);
   }
-  return Buffer.from(bytes).toString('base64url');
+  return b.toString('base64url', 0, at);
 }
 
 /** The cut a position names, or null when it is malformed or of other topics. */
@@ -107,13 +116,16 @@ export function maxVector(a: readonly number[], b: readonly number[]): number[] 
   return out;
 }
 
-function varint(out: number[], value: number): void {
+/** Writes `value` as a varint at `at`; returns where it ends. */
+function varint(out: Uint8Array, at: number, value: number): number {
   let v = value;
+  let i = at;
   while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
+    out[i++] = (v % 0x80) | 0x80;
     v = Math.floor(v / 0x80);
   }
-  out.push(v);
+  out[i++] = v;
+  return i;
 }
 
 function readVarint(bytes: Uint8Array, r: { at: number }): number | null {
