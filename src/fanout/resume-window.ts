@@ -106,9 +106,9 @@ export class ResumeWindow {
       return;
     }
     const head = encodeHead(emissions);
-    const text = head + encodePayloads(emissions);
+    const payloads = encodePayloads(emissions);
     const headLength = Buffer.byteLength(head);
-    const length = Buffer.byteLength(text);
+    const length = headLength + Buffer.byteLength(payloads);
     if (after.length > this.width) this.widen(after.length);
     if (length + this.perEntry() > this.maxBytes) {
       this.gone(slot, offset);
@@ -117,7 +117,7 @@ export class ResumeWindow {
     while (this.count > 0 && (this.count === this.capacity || this.byteSize + length + this.perEntry() > this.maxBytes)) this.evict();
     if (this.count === this.alloc) this.grow();
     const r = (this.head + this.count) % this.alloc;
-    this.bytes.append(text, length);
+    this.bytes.append(head, headLength, payloads, length - headLength);
     this.slots[r] = slot;
     this.offsets[r] = offset;
     this.chunks[r] = this.bytes.lastChunk;

@@ -28,22 +28,27 @@ export class ChunkedBytes {
 
   constructor(private readonly chunkBytes = CHUNK_BYTES) {}
 
-  /** Appends `text` (`length` = its UTF-8 byte length); its place is in lastChunk / lastStart. */
-  append(text: string, length: number): void {
+  /**
+   * Appends `text` (`length` = its UTF-8 byte length), and `rest` right after it if given (two parts
+   * of one entry, not concatenated first); its place is in lastChunk / lastStart.
+   */
+  append(text: string, length: number, rest = '', restLength = 0): void {
+    const total = length + restLength;
     let last = this.chunks[this.chunks.length - 1];
-    if (last === undefined || this.used + length > last.length) {
-      last = length <= this.chunkBytes ? this.spare.pop() : undefined;
+    if (last === undefined || this.used + total > last.length) {
+      last = total <= this.chunkBytes ? this.spare.pop() : undefined;
       if (last === undefined) {
-        last = Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, length));
+        last = Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, total));
         this.allocated++;
       }
       this.chunks.push(last);
       this.used = 0;
     }
     last.write(text, this.used, length, 'utf8');
+    if (restLength > 0) last.write(rest, this.used + length, restLength, 'utf8');
     this.lastChunk = this.first + this.chunks.length - 1;
     this.lastStart = this.used;
-    this.used += length;
+    this.used += total;
   }
 
   read(chunk: number, start: number, length: number): string {

@@ -37,4 +37,18 @@ describe('ChunkedBytes', () => {
     expect(bytes.read(bytes.lastChunk, bytes.lastStart, 1000)).toBe(big);
     expect(bytes.read(bytes.lastChunk - 1, 0, 5)).toBe('small');
   });
+
+  it('an entry given in two parts is stored whole in one chunk, the parts one after the other', () => {
+    const bytes = new ChunkedBytes(64);
+    bytes.append('x'.repeat(40), 40);
+    const head = '["é",1]';
+    const rest = `[${'"ü"'.repeat(10)}]`;
+    const headLength = Buffer.byteLength(head);
+    const restLength = Buffer.byteLength(rest);
+    // 40 + 9 + 42 bytes do not fit one 64-byte chunk: the whole entry moves to the next
+    bytes.append(head, headLength, rest, restLength);
+    expect(bytes.lastStart).toBe(0);
+    expect(bytes.read(bytes.lastChunk, 0, headLength + restLength)).toBe(head + rest);
+    expect(bytes.read(bytes.lastChunk, headLength, restLength)).toBe(rest);
+  });
 });
