@@ -34,6 +34,7 @@ import {
   blobSet,
   type IntentRecord,
   PROOF as PROOF_TEXT,
+  small,
   USER,
   VERIFIER,
 } from './record.js';
@@ -160,8 +161,8 @@ export function evolve(
   diff = true,
 ): CreatedDiff | UpdatedDiff | null {
   const bitsBefore = r.bits;
-  const at = e.occurredAt - r.t0;
-  const kept = keptAt - r.t0;
+  const at = small(e.occurredAt - r.t0);
+  const kept = small(keptAt - r.t0);
   changed = B_VERSION;
   r.version++;
   if (at > r.updatedAt) {
@@ -244,7 +245,7 @@ export function evolve(
       break;
     case 'proof.generated': {
       const rel = advance(r, PROOF, P.generated);
-      set(r, 'proofGeneratedAt', e.data.proofGeneratedAt === undefined ? at : e.data.proofGeneratedAt - r.t0, rel, B_PROOF_AT);
+      set(r, 'proofGeneratedAt', e.data.proofGeneratedAt === undefined ? at : small(e.data.proofGeneratedAt - r.t0), rel, B_PROOF_AT);
       break;
     }
     case 'proof.verified':

@@ -13,6 +13,8 @@
  * - an index: a power-of-two array of log positions (+1, 0 = empty) with linear probing, at most
  *   3/4 full, and one byte of the key's hash per slot so that most probes of other keys are
  *   rejected without reading the log. Deletion shifts the following entries back (no markers).
+ *   It doubles when 3/4 full and halves (down to its initial size) when less than 1/16 full, so a
+ *   table that emptied does not keep the index of its largest size (5 bytes per slot).
  *
  * Keys are read from the id's hex digits in place (no string is made per lookup). The hash is not
  * keyed: a producer choosing intentIds to collide could slow lookups down, never make them wrong.
@@ -20,6 +22,8 @@
 const WORDS = 8;
 const MAX_LOAD_NUM = 3;
 const MAX_LOAD_DEN = 4;
+/** the index halves below this load (1/16) */
+const MIN_LOAD_DEN = 16;
 /** log positions are renumbered (compacted) before they reach this */
 const MAX_POSITION = 2 ** 30;
 
@@ -98,6 +102,7 @@ export class IdTable<V> {
   private index: Int32Array;
   private tags: Uint8Array;
   private mask: number;
+  private readonly minIndex: number;
 
   /**
    * `empty`: what a deleted entry's value slot is set to (so it keeps nothing alive; a number for
@@ -111,6 +116,7 @@ export class IdTable<V> {
   ) {
     this.chunkBits = chunkBits;
     this.chunkSize = 1 << chunkBits;
+    this.minIndex = 1 << indexBits;
     this.index = new Int32Array(1 << indexBits);
     this.tags = new Uint8Array(1 << indexBits);
     this.mask = (1 << indexBits) - 1;
@@ -170,6 +176,7 @@ export class IdTable<V> {
     this.dead++;
     if (this.count === 0) this.reset();
     else if (p === this.head) this.dropDeadHead();
+    if (this.count * MIN_LOAD_DEN < this.index.length && this.index.length > this.minIndex) this.rebuildIndex(this.index.length / 2);
   }
 
   delete(id: string): boolean {

@@ -26,6 +26,17 @@ export const SUBMITTED_SEEN = 1 << 9;
 /** t0 = t0High × T0_SPLIT + t0Low: both small integers for any epoch-ms time of a valid date */
 const T0_SPLIT = 2 ** 24;
 
+/**
+ * `x` as a small integer (V8 Smi) when it is an int32: the fold's relative times are differences
+ * of epoch-ms doubles, which V8 may otherwise keep as 16-byte heap numbers (its interpreter boxes
+ * every floating-point result). Exact: only the representation changes (-0 becomes 0, which no
+ * relative time is).
+ */
+export const small = (x: number): number => {
+  const i = x | 0;
+  return i === x ? i : x;
+};
+
 export class IntentRecord {
   bits = 0;
   version = 0;
@@ -63,8 +74,8 @@ export class IntentRecord {
   ) {
     // exact for every number (x % 2^24 and the difference are exact); a non-finite t0 is kept as is
     const finite = Number.isFinite(t0);
-    this.t0Low = finite ? t0 % T0_SPLIT : 0;
-    this.t0High = finite ? (t0 - this.t0Low) / T0_SPLIT : t0;
+    this.t0Low = finite ? small(t0 % T0_SPLIT) : 0;
+    this.t0High = finite ? small((t0 - this.t0Low) / T0_SPLIT) : t0;
   }
 
   /** absolute occurredAt of the first event: the base of every relative time */
@@ -81,6 +92,16 @@ export class IntentRecord {
   get htlcState(): HtlcState {
     return HTLC_STATES[(this.bits >>> HTLC_SHIFT) & DIMENSION_MASK]!;
   }
+}
+
+{
+  // V8 gives each field of the records' shape one representation for all of them. A number field
+  // holding small integers that once receives another number (a relative time past 24.8 days, a
+  // heap number from the interpreter) turns "double" for every record made after, each then
+  // holding a 16-byte box for it; storing a non-number first makes the fields "tagged" (a small
+  // integer inline, any other number its own heap number). Memory only: values are the same.
+  const probe = new IntentRecord(0, null) as unknown as Record<string, unknown>;
+  for (const f of ['bits', 'version', 'createdAt', 'updatedAt', 't0High', 't0Low']) probe[f] = null;
 }
 
 const abs = (r: IntentRecord, rel: number | null): number | null => (rel === null ? null : r.t0 + rel);

@@ -20,7 +20,7 @@
  *
  * Changing this layout, or what a record holds, changes FORMAT_VERSION in envelope.ts.
  */
-import { IntentRecord } from '../reduce/record.js';
+import { IntentRecord, small } from '../reduce/record.js';
 import type { StoreRecords } from '../reduce/store.js';
 
 const MAGIC = 0x49505336; // "IPS6"
@@ -262,15 +262,15 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
   };
   const num = (c: number, j: number): number | null => {
     const v = numbers[c * l + j]!;
-    return Number.isNaN(v) ? null : v;
+    return Number.isNaN(v) ? null : small(v);
   };
   const live = new Array<readonly [string, IntentRecord]>(l);
   for (let j = 0; j < l; j++) {
     const id = ids.next(descriptors[j]!);
     if (id === null) throw new SnapshotCorruptError('a record without its intentId');
     const r = new IntentRecord(numbers[j]!, num(1, j));
-    r.createdAt = numbers[2 * l + j]!;
-    r.updatedAt = numbers[3 * l + j]!;
+    r.createdAt = small(numbers[2 * l + j]!);
+    r.updatedAt = small(numbers[3 * l + j]!);
     r.matchedAt = num(4, j);
     r.completedAt = num(5, j);
     r.proofGeneratedAt = num(6, j);
