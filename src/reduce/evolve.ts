@@ -33,10 +33,12 @@ import {
   blobGet,
   blobSet,
   type IntentRecord,
+  MAX_VERSION,
   PROOF as PROOF_TEXT,
   small,
   USER,
   VERIFIER,
+  VERSION_UNIT,
 } from './record.js';
 import {
   assertNever,
@@ -84,7 +86,7 @@ function advance(r: IntentRecord, dim: Dimension, target: number): Rel {
   const cr = dim.rank[current]!;
   const tr = dim.rank[target]!;
   if (tr < cr) return STALE;
-  r.bits = (r.bits & ~(DIMENSION_MASK << dim.shift)) | (target << dim.shift);
+  r.state += (target - current) * (1 << dim.shift); // (bits are the low digits of `state`, record.ts)
   return tr > cr ? ADVANCE : SAME;
 }
 
@@ -119,7 +121,7 @@ const changeOf = <T>(table: readonly (Change<T> | null)[], n: number, before: nu
 /** the diff bits of the event being applied (reset by each `evolve`; the fold is synchronous) */
 let changed = 0;
 
-type NullableField = 'solver' | 'fromChain' | 'toChain' | 'matchedAt' | 'completedAt' | 'proofGeneratedAt' | 'error' | 'failureReason';
+type NullableField = 'matchedAt' | 'completedAt' | 'proofGeneratedAt';
 
 /** Sets a field, or on a stale event only fills it in when still unset. */
 function set<K extends NullableField>(r: IntentRecord, field: K, value: NonNullable<IntentRecord[K]>, rel: Rel, bit: number): void {
@@ -128,6 +130,19 @@ function set<K extends NullableField>(r: IntentRecord, field: K, value: NonNulla
     r[field] = value;
     changed |= bit;
   }
+}
+
+/** Whether to set a field now `current`: always on an advancing or same-rank event, when unset on a stale one. */
+const takes = (rel: Rel, current: unknown, value: unknown): boolean => (rel !== STALE || current === null) && current !== value;
+
+/** Sets the error (unless null) and the failure reason of the record's common values, each as `set` does. */
+function setFailure(r: IntentRecord, strings: Interner, rel: Rel, error: string | null, reason: string): void {
+  const c = r.common;
+  const e = error !== null && takes(rel, c.error, error);
+  const f = takes(rel, c.failureReason, reason);
+  if (!e && !f) return;
+  r.common = strings.common(c, c.solver, c.fromChain, c.toChain, e ? error : c.error, f ? reason : c.failureReason);
+  changed |= (e ? B_ERROR : 0) | (f ? B_REASON : 0);
 }
 
 /** Sets a text of the record's blob (record.ts), or on a stale event only fills it in when still unset. */
@@ -160,11 +175,12 @@ export function evolve(
   keptAt: number = e.occurredAt,
   diff = true,
 ): CreatedDiff | UpdatedDiff | null {
+  if (r.state >= MAX_VERSION * VERSION_UNIT) throw new RangeError(`intent ${e.intentId}: version ${MAX_VERSION} is the last (record.ts)`);
   const bitsBefore = r.bits;
   const at = small(e.occurredAt - r.t0);
   const kept = small(keptAt - r.t0);
   changed = B_VERSION;
-  r.version++;
+  r.state += VERSION_UNIT;
   if (at > r.updatedAt) {
     r.updatedAt = at;
     changed |= B_UPDATED;
@@ -186,20 +202,32 @@ export function evolve(
   switch (e.type) {
     case 'intent.submitted': {
       const rel = advance(r, STATUS, S.SUBMITTED);
-      set(r, 'fromChain', e.data.fromChain, rel, B_FROM);
-      set(r, 'toChain', e.data.toChain, rel, B_TO);
+      const c = r.common;
+      const from = takes(rel, c.fromChain, e.data.fromChain);
+      const to = takes(rel, c.toChain, e.data.toChain);
+      if (from || to) {
+        const f = from ? e.data.fromChain : c.fromChain;
+        const t = to ? e.data.toChain : c.toChain;
+        r.common = strings.common(c, c.solver, f, t, c.error, c.failureReason);
+        changed |= (from ? B_FROM : 0) | (to ? B_TO : 0);
+      }
       setText(r, AMOUNT, e.data.amount, rel, B_AMOUNT);
       if (e.data.user !== undefined) setText(r, USER, pack(e.data.user), rel, B_USER);
       if ((r.bits & SUBMITTED_SEEN) === 0) {
         if (r.createdAt !== at) changed |= B_CREATED;
         r.createdAt = at;
-        r.bits |= SUBMITTED_SEEN;
+        r.state += SUBMITTED_SEEN;
       }
       break;
     }
     case 'intent.matched': {
       const rel = advance(r, STATUS, S.MATCHED);
-      set(r, 'solver', strings.intern(e.data.solver), rel, B_SOLVER);
+      const c = r.common;
+      const solver = strings.intern(e.data.solver);
+      if (takes(rel, c.solver, solver)) {
+        r.common = strings.common(c, solver, c.fromChain, c.toChain, c.error, c.failureReason);
+        changed |= B_SOLVER;
+      }
       set(r, 'matchedAt', at, rel, B_MATCHED);
       break;
     }
@@ -228,13 +256,12 @@ export function evolve(
       break;
     case 'intent.failed': {
       const rel = advance(r, STATUS, S.FAILED);
-      set(r, 'error', strings.intern(e.data.error), rel, B_ERROR);
-      set(r, 'failureReason', strings.intern(e.data.failureReason), rel, B_REASON);
+      setFailure(r, strings, rel, strings.intern(e.data.error), strings.intern(e.data.failureReason));
       break;
     }
     case 'intent.cancelled': {
       const rel = advance(r, STATUS, S.CANCELLED);
-      if (e.data.reason !== undefined) set(r, 'failureReason', strings.intern(e.data.reason), rel, B_REASON);
+      if (e.data.reason !== undefined) setFailure(r, strings, rel, null, strings.intern(e.data.reason));
       break;
     }
     case 'proof.requested':

@@ -1,15 +1,22 @@
 /**
- * What the store keeps per live intent: one mutable record, laid out for memory (~200 bytes plus
- * its strings instead of a 23-field projection, heap numbers, two arrays and a wrapper per
- * version). Only the fold (evolve.ts) writes it; everything outside src/reduce sees immutable
- * `Projection` views (`viewOf`), made on demand.
+ * What the store keeps per live intent: one mutable record, laid out for memory (12 fields, 120
+ * bytes, plus its strings, instead of a 23-field projection, heap numbers, two arrays and a
+ * wrapper per version; docs/reducer.md "Memory per projection"). Only the fold (evolve.ts)
+ * writes it; everything outside src/reduce sees immutable `Projection` views (`viewOf`), made on
+ * demand.
  *
- * - the three ranked dimensions and `submittedSeen` share one small integer (`bits`);
+ * - the version, the three ranked dimensions and `submittedSeen` share one small integer
+ *   (`state` = version × VERSION_UNIT + bits);
  * - times are milliseconds relative to `t0`, the occurredAt of the record's first event, so
- *   they stay small integers (no heap number per time) for intents younger than ~24 days;
+ *   they stay small integers (no heap number per time) for intents younger than ~24 days, and
+ *   the number fields are "tagged" for V8 (see the end of the class), so an older one costs only
+ *   itself a heap number;
  * - transaction hashes, user, amount and the settlement's proof and verifier live in one string
  *   (`blob`, see `blobGet` / `blobSet`), hex ones packed (pack.ts): one string header instead of
- *   five; solver and error texts shared (intern.ts);
+ *   five;
+ * - solver, chains, error and failure reason are one object shared between records (`common`,
+ *   interned per store, intern.ts), which also holds the rarely set removedAt and dedupHorizon
+ *   (then as the record's own copy);
  * - `t0` is two small integers, not a heap number;
  * - the de-duplication memory is one string (dedup.ts).
  */
@@ -23,6 +30,15 @@ export const PROOF_SHIFT = 3;
 export const HTLC_SHIFT = 6;
 export const DIMENSION_MASK = 7;
 export const SUBMITTED_SEEN = 1 << 9;
+/** `state` = version × VERSION_UNIT + bits (bits < VERSION_UNIT) */
+export const VERSION_UNIT = 1 << 10;
+/**
+ * The greatest version a record can reach: `state` stays an exact integer (< 2^53) up to it. One
+ * more event throws a RangeError (evolve.ts) instead of wrapping: 2^43 - 1 events of one intent,
+ * ~280 years at a million events per second. (Up to version 2^21 - 1 `state` is a small integer;
+ * beyond, a heap number: 16 bytes more for that record, nothing else changes.)
+ */
+export const MAX_VERSION = 2 ** 43 - 1;
 /** t0 = t0High × T0_SPLIT + t0Low: both small integers for any epoch-ms time of a valid date */
 const T0_SPLIT = 2 ** 24;
 
@@ -30,38 +46,75 @@ const T0_SPLIT = 2 ** 24;
  * `x` as a small integer (V8 Smi) when it is an int32: the fold's relative times are differences
  * of epoch-ms doubles, which V8 may otherwise keep as 16-byte heap numbers (its interpreter boxes
  * every floating-point result). Exact: only the representation changes (-0 becomes 0, which no
- * relative time is).
+ * relative time or count is).
  */
 export const small = (x: number): number => {
   const i = x | 0;
   return i === x ? i : x;
 };
 
+/**
+ * Values that repeat across intents, shared (interned per store, see `Interner.common`): the
+ * solver, the chains, the failure's error and reason. One field instead of five; a record with
+ * none of them set holds `NO_COMMON`. A shared one is frozen: a change makes (or finds) another.
+ *
+ * It also holds the two fields most records never set (`removedAt`, `dedupHorizon`), null in
+ * every shared one: a record that sets one gets a copy of its own, not frozen, not shared
+ * (`isOwn`), and keeps it (neither is ever unset).
+ */
+export interface Common {
+  readonly solver: string | null;
+  readonly fromChain: number | null;
+  readonly toChain: number | null;
+  readonly error: string | null;
+  readonly failureReason: string | null;
+  /** the cut-off of a previous life (no zombies), null on a first life */
+  readonly removedAt: number | null;
+  /** relative; null until `seen` first overflowed */
+  readonly dedupHorizon: number | null;
+}
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A `Common` of these values (not shared: see `Interner.common`); every one has this shape. */
+export const commonOf = (
+  solver: string | null,
+  fromChain: number | null,
+  toChain: number | null,
+  error: string | null,
+  failureReason: string | null,
+  removedAt: number | null = null,
+  dedupHorizon: number | null = null,
+): Common => ({ solver, fromChain, toChain, error, failureReason, removedAt, dedupHorizon });
+/** Whether `c` is a record's own (it holds removedAt or dedupHorizon), not a shared one. */
+export const isOwn = (c: Common): boolean => c.removedAt !== null || c.dedupHorizon !== null;
+/** `c` with `field` set to `value` (a new object). */
+export const commonWith = <K extends keyof Common>(c: Common, field: K, value: Common[K]): Common => {
+  const n = commonOf(c.solver, c.fromChain, c.toChain, c.error, c.failureReason, c.removedAt, c.dedupHorizon) as Mutable<Common>;
+  n[field] = value;
+  return n;
+};
+export const NO_COMMON: Common = Object.freeze(commonOf(null, null, null, null, null));
+
 export class IntentRecord {
-  bits = 0;
-  version = 0;
+  /** version × VERSION_UNIT + bits (see `version` and `bits`) */
+  state = 0;
   createdAt = 0;
   updatedAt = 0;
   matchedAt: number | null = null;
   completedAt: number | null = null;
   proofGeneratedAt: number | null = null;
-  solver: string | null = null;
-  fromChain: number | null = null;
-  toChain: number | null = null;
+  /** solver, chains, error and failure reason (shared between records), removedAt and dedupHorizon */
+  common: Common;
   /**
    * the packed texts of the intent, one entry each when set (see `blobGet` / `blobSet`):
    * transaction hashes (in the order their keys were first set), `data.user` of intent.submitted,
    * the amount, the latest settlement's proof and verifier
    */
   blob = '';
-  error: string | null = null;
-  failureReason: string | null = null;
   /** occurredAt of the latest settlement (greatest occurredAt; relative) */
   proofAt: number | null = null;
   /** de-duplication entries (dedup.ts) */
   seen = '';
-  /** relative; null until `seen` first overflowed */
-  dedupHorizon: number | null = null;
   /** `t0` as two small integers (an epoch-ms number would be a 16-byte heap number) */
   private readonly t0High: number;
   private readonly t0Low: number;
@@ -70,17 +123,61 @@ export class IntentRecord {
     /** absolute occurredAt of the first event (an integer): the base of every relative time */
     t0: number,
     /** the cut-off of a previous life (no zombies), null on a first life */
-    readonly removedAt: number | null,
+    removedAt: number | null,
   ) {
     // exact for every number (x % 2^24 and the difference are exact); a non-finite t0 is kept as is
     const finite = Number.isFinite(t0);
     this.t0Low = finite ? small(t0 % T0_SPLIT) : 0;
     this.t0High = finite ? small((t0 - this.t0Low) / T0_SPLIT) : t0;
+    this.common = removedAt === null ? NO_COMMON : commonOf(null, null, null, null, null, removedAt);
   }
 
   /** absolute occurredAt of the first event: the base of every relative time */
   get t0(): number {
     return this.t0High * T0_SPLIT + this.t0Low;
+  }
+
+  /** the three ranked dimensions and `submittedSeen` (the *_SHIFT / SUBMITTED_SEEN bits) */
+  get bits(): number {
+    // (exact for every state below 2^53: ToInt32 keeps it modulo 2^32, a multiple of VERSION_UNIT)
+    return this.state & (VERSION_UNIT - 1);
+  }
+  set bits(b: number) {
+    this.state = this.state - this.bits + b;
+  }
+  /** events applied to this projection (at most MAX_VERSION) */
+  get version(): number {
+    return (this.state - this.bits) / VERSION_UNIT;
+  }
+
+  get removedAt(): number | null {
+    return this.common.removedAt;
+  }
+  /** relative; null until `seen` first overflowed */
+  get dedupHorizon(): number | null {
+    return this.common.dedupHorizon;
+  }
+  set dedupHorizon(h: number | null) {
+    const c = this.common;
+    if (h === c.dedupHorizon) return;
+    if (isOwn(c)) (c as Mutable<Common>).dedupHorizon = h;
+    else this.common = commonWith(c, 'dedupHorizon', h);
+  }
+
+  get solver(): string | null {
+    return this.common.solver;
+  }
+  get fromChain(): number | null {
+    return this.common.fromChain;
+  }
+  get toChain(): number | null {
+    return this.common.toChain;
+  }
+  get error(): string | null {
+    return this.common.error;
+  }
+  get failureReason(): string | null {
+    return this.common.failureReason;
   }
 
   get status(): InternalStatus {
@@ -97,11 +194,12 @@ export class IntentRecord {
 {
   // V8 gives each field of the records' shape one representation for all of them. A number field
   // holding small integers that once receives another number (a relative time past 24.8 days, a
-  // heap number from the interpreter) turns "double" for every record made after, each then
-  // holding a 16-byte box for it; storing a non-number first makes the fields "tagged" (a small
-  // integer inline, any other number its own heap number). Memory only: values are the same.
+  // version past 2^21, a heap number from the interpreter) turns "double" for every record made
+  // after, each then holding a 16-byte box for it; storing a non-number first makes the fields
+  // "tagged" (a small integer inline, any other number its own heap number). Memory only: values
+  // are the same.
   const probe = new IntentRecord(0, null) as unknown as Record<string, unknown>;
-  for (const f of ['bits', 'version', 'createdAt', 'updatedAt', 't0High', 't0Low']) probe[f] = null;
+  for (const f of ['state', 'createdAt', 'updatedAt', 't0High', 't0Low']) probe[f] = null;
 }
 
 const abs = (r: IntentRecord, rel: number | null): number | null => (rel === null ? null : r.t0 + rel);

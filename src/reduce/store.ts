@@ -33,7 +33,7 @@ import { Interner } from './intern.js';
 import { IdTable } from './id-table.js';
 import { packId, unpackId } from './pack.js';
 import type { IntentState, Projection } from './projection.js';
-import { DIMENSION_MASK, IntentRecord, STATUS_SHIFT, viewOf } from './record.js';
+import { type Common, DIMENSION_MASK, IntentRecord, STATUS_SHIFT, viewOf } from './record.js';
 import { COUNTER_OF, emptyStats, type MempoolStats } from './stats.js';
 import { INTERNAL_STATUSES } from './status.js';
 import { Tombstones } from './tombstones.js';
@@ -74,8 +74,10 @@ export interface StoreRecords {
   readonly lifecycleTime: number;
   readonly proofTime: number;
   readonly eventsApplied: number;
-  /** strings the records share (solvers, verifiers, error texts): the new store's interning table starts with them */
+  /** strings the records share (solvers, error texts): the new store's interning table starts with them */
   readonly interned?: Iterable<string>;
+  /** the records' shared values (record.ts `Common`), frozen: the new store shares them on */
+  readonly commons?: Iterable<Common>;
 }
 
 export interface TombstoneEntry {
@@ -120,6 +122,7 @@ export class ProjectionStore {
   static fromRecords(records: StoreRecords, opts: StoreOptions = {}): ProjectionStore {
     const store = new ProjectionStore(opts);
     for (const s of records.interned ?? []) store.strings.intern(s);
+    for (const c of records.commons ?? []) store.strings.adopt(c);
     for (const [id, r] of records.live) {
       const p = store.live.find(id);
       if (p < 0) store.live.add(id, r);

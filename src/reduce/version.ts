@@ -6,4 +6,4 @@
  * Bump it whenever the same events could fold into a different state: a rule, a rank, a
  * de-duplication detail, a default.
  */
-export const REDUCER_VERSION = 3;
+export const REDUCER_VERSION = 4;

@@ -3,16 +3,19 @@
  * the image holds what an `IntentRecord` (src/reduce/record.ts) holds, in the form it holds it
  * (relative times, packed hex strings, the de-duplication string), so loading is typed-array
  * reads, one string slice per text field and one record per intent: no JSON, no hex, no
- * re-packing, no per-field conversion. Texts shared between intents (solvers, verifiers, errors,
- * failure reasons) are stored once (a dictionary) and shared again after loading.
+ * re-packing, no per-field conversion. Texts shared between intents (solvers, errors, failure
+ * reasons) are stored once (a dictionary), and so are the records' shared values (record.ts
+ * `Common`: solver, chains, error, failure reason), shared again after loading.
  *
  * Layout (little-endian; every section starts 8-byte aligned, so number columns are views):
  *   u32 magic, u32 L (live records), u32 T (tombstones), u32 D (dictionary texts),
- *   f64 lifecycleTime, f64 proofTime, f64 eventsApplied
+ *   u32 C (shared values), u32 0, f64 lifecycleTime, f64 proofTime, f64 eventsApplied
  *   numbers  L×f64 per NUMBER_FIELDS (null = NaN)
- *   ints     L×u32 per INT_FIELDS, then L×u32 per SHARED_FIELDS (dictionary index + 1, 0 = null)
+ *   commons  L×u32: the record's shared values (index + 1 into the C below, 0 = none set)
  *   texts    L×u32 per TEXT_COLUMNS (the intentIds, then TEXT_FIELDS): a text's descriptor (below)
  *   tombstones T×f64 removedAt, T×f64 dueFrom, T×u32 descriptors of the packed ids
+ *   shared values C×f64 fromChain, C×f64 toChain (null = NaN), then C×u32 per COMMON_TEXTS
+ *            (dictionary index + 1, 0 = null)
  *   dictionary D×u32 descriptors
  *   bytes of every text: TEXT_COLUMNS column by column, the tombstone ids, the dictionary
  * A descriptor is the text's byte length, with TWO_BYTE set when its characters are stored as
@@ -20,13 +23,16 @@
  *
  * Changing this layout, or what a record holds, changes FORMAT_VERSION in envelope.ts.
  */
-import { IntentRecord, small } from '../reduce/record.js';
+import { type Common, commonOf, IntentRecord, NO_COMMON, small } from '../reduce/record.js';
 import type { StoreRecords } from '../reduce/store.js';
 
-const MAGIC = 0x49505336; // "IPS6"
-const HEADER_BYTES = 4 * 4 + 3 * 8;
+const MAGIC = 0x49505337; // "IPS7"
+const HEADER_BYTES = 6 * 4 + 3 * 8;
 
-/** number fields of a record (nullable ones as NaN); t0 and removedAt are constructor arguments */
+/**
+ * number fields of a record (nullable ones as NaN); t0 and removedAt are constructor arguments,
+ * removedAt, createdAt and dedupHorizon are kept in the record's `rare` side object
+ */
 const NUMBER_FIELDS = [
   't0',
   'removedAt',
@@ -35,26 +41,32 @@ const NUMBER_FIELDS = [
   'matchedAt',
   'completedAt',
   'proofGeneratedAt',
-  'fromChain',
-  'toChain',
   'proofAt',
   'dedupHorizon',
+  'state',
 ] as const satisfies readonly (keyof IntentRecord)[];
-const INT_FIELDS = ['bits', 'version'] as const satisfies readonly (keyof IntentRecord)[];
-const SHARED_FIELDS = ['solver', 'error', 'failureReason'] as const satisfies readonly (keyof IntentRecord)[];
 const TEXT_FIELDS = ['blob', 'seen'] as const satisfies readonly (keyof IntentRecord)[];
 /** text columns: the intentIds (kept by the store beside the records), then TEXT_FIELDS */
 const TEXT_COLUMNS = 1 + TEXT_FIELDS.length;
+/** the texts of a `Common`, by dictionary reference */
+const COMMON_TEXTS = ['solver', 'error', 'failureReason'] as const satisfies readonly (keyof Common)[];
 
-/** derived from `bits` (getters), not stored */
-type Derived = 'status' | 'proofStatus' | 'htlcState';
-type Stored = (typeof NUMBER_FIELDS | typeof INT_FIELDS | typeof SHARED_FIELDS | typeof TEXT_FIELDS)[number];
+/**
+ * derived from `state` (bits, version, the statuses) or `common` (its values) by getters, or the
+ * side object `rare` (stored as its NUMBER_FIELDS): not stored themselves
+ */
+type Derived = 'status' | 'proofStatus' | 'htlcState' | 'bits' | 'version' | 'rare' | keyof Common;
+type Stored = (typeof NUMBER_FIELDS | typeof TEXT_FIELDS)[number] | 'common';
 /**
  * Compiles only while the lists above name every field of `IntentRecord`: a field added to
  * src/reduce/record.ts must be added here (and FORMAT_VERSION bumped), or snapshots would drop it.
  */
 const EVERY_FIELD_STORED: Exclude<keyof IntentRecord, Stored | Derived> extends never ? true : never = true;
 void EVERY_FIELD_STORED;
+/** likewise for the fields of `Common` */
+type CommonStored = (typeof COMMON_TEXTS)[number] | 'fromChain' | 'toChain' | 'removedAt' | 'dedupHorizon';
+const EVERY_COMMON_STORED: Exclude<keyof Common, CommonStored> extends never ? true : never = true;
+void EVERY_COMMON_STORED;
 
 const NULL_TEXT = 0xffffffff;
 const TWO_BYTE = 0x80000000;
@@ -72,10 +84,11 @@ interface Counts {
   readonly l: number;
   readonly t: number;
   readonly d: number;
+  readonly c: number;
 }
 
 /** Byte offset of every fixed-width section, from the counts. */
-function layout({ l, t, d }: Counts) {
+function layout({ l, t, d, c }: Counts) {
   let at = align8(HEADER_BYTES);
   const take = (bytes: number): number => {
     const start = at;
@@ -84,11 +97,13 @@ function layout({ l, t, d }: Counts) {
   };
   return {
     numbers: take(l * 8 * NUMBER_FIELDS.length),
-    ints: take(l * 4 * (INT_FIELDS.length + SHARED_FIELDS.length)),
+    commons: take(l * 4),
     texts: take(l * 4 * TEXT_COLUMNS),
     tRemovedAt: take(t * 8),
     tDueFrom: take(t * 8),
     tIds: take(t * 4),
+    chains: take(c * 8 * 2),
+    commonTexts: take(c * 4 * COMMON_TEXTS.length),
     dict: take(d * 4),
     bytes: at,
   };
@@ -114,6 +129,14 @@ export function encodeImage(records: StoreRecords): Uint8Array {
     if (i === undefined) dict.set(s, (i = dict.size + 1));
     return i;
   };
+  // the records' shared values, by identity (records share them, see Interner.common)
+  const commons = new Map<Common, number>();
+  const commonRef = (x: Common): number => {
+    if (x === NO_COMMON) return 0;
+    let i = commons.get(x);
+    if (i === undefined) commons.set(x, (i = commons.size + 1));
+    return i;
+  };
   const l = live.length;
   const t = records.tombstoneIds.length;
   const descriptors = new Uint32Array(l * TEXT_COLUMNS);
@@ -128,13 +151,17 @@ export function encodeImage(records: StoreRecords): Uint8Array {
   }
   const idDescriptors = new Uint32Array(t);
   for (let i = 0; i < t; i++) total += textBytes((idDescriptors[i] = descriptor(records.tombstoneIds[i]!)));
-  const refs = new Uint32Array(l * SHARED_FIELDS.length);
-  for (const [c, f] of SHARED_FIELDS.entries()) for (let j = 0; j < l; j++) refs[c * l + j] = ref(live[j]![f]);
+  const commonRefs = new Uint32Array(l);
+  for (let j = 0; j < l; j++) commonRefs[j] = commonRef(live[j]!.common);
+  const shared = [...commons.keys()];
+  const nc = shared.length;
+  const commonTextRefs = new Uint32Array(nc * COMMON_TEXTS.length);
+  for (const [k, f] of COMMON_TEXTS.entries()) for (let i = 0; i < nc; i++) commonTextRefs[k * nc + i] = ref(shared[i]![f]);
   const texts = [...dict.keys()];
   const dictDescriptors = Uint32Array.from(texts, descriptor);
   for (const d of dictDescriptors) total += textBytes(d);
 
-  const o = layout({ l, t, d: texts.length });
+  const o = layout({ l, t, d: texts.length, c: nc });
   const ab = new ArrayBuffer(o.bytes + total);
   const buf = Buffer.from(ab);
   const dv = new DataView(ab);
@@ -142,18 +169,23 @@ export function encodeImage(records: StoreRecords): Uint8Array {
   dv.setUint32(4, l, true);
   dv.setUint32(8, t, true);
   dv.setUint32(12, texts.length, true);
-  dv.setFloat64(16, records.lifecycleTime, true);
-  dv.setFloat64(24, records.proofTime, true);
-  dv.setFloat64(32, records.eventsApplied, true);
+  dv.setUint32(16, nc, true);
+  dv.setFloat64(24, records.lifecycleTime, true);
+  dv.setFloat64(32, records.proofTime, true);
+  dv.setFloat64(40, records.eventsApplied, true);
   const numbers = new Float64Array(ab, o.numbers, l * NUMBER_FIELDS.length);
   for (const [c, f] of NUMBER_FIELDS.entries()) for (let j = 0; j < l; j++) numbers[c * l + j] = live[j]![f] ?? Number.NaN;
-  const ints = new Uint32Array(ab, o.ints, l * (INT_FIELDS.length + SHARED_FIELDS.length));
-  for (const [c, f] of INT_FIELDS.entries()) for (let j = 0; j < l; j++) ints[c * l + j] = live[j]![f];
-  ints.set(refs, INT_FIELDS.length * l);
+  new Uint32Array(ab, o.commons, l).set(commonRefs);
   new Uint32Array(ab, o.texts, descriptors.length).set(descriptors);
   new Float64Array(ab, o.tRemovedAt, t).set(records.tombstoneRemovedAt);
   new Float64Array(ab, o.tDueFrom, t).set(records.tombstoneDueFrom);
   new Uint32Array(ab, o.tIds, t).set(idDescriptors);
+  const chains = new Float64Array(ab, o.chains, 2 * nc);
+  for (let i = 0; i < nc; i++) {
+    chains[i] = shared[i]!.fromChain ?? Number.NaN;
+    chains[nc + i] = shared[i]!.toChain ?? Number.NaN;
+  }
+  new Uint32Array(ab, o.commonTexts, commonTextRefs.length).set(commonTextRefs);
   new Uint32Array(ab, o.dict, texts.length).set(dictDescriptors);
   let at = o.bytes;
   const put = (s: string | null, d: number): void => {
@@ -216,15 +248,18 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
   const l = dv.getUint32(4, true);
   const t = dv.getUint32(8, true);
   const d = dv.getUint32(12, true);
-  const o = layout({ l, t, d });
+  const nc = dv.getUint32(16, true);
+  const o = layout({ l, t, d, c: nc });
   if (o.bytes > bytes.byteLength) throw new SnapshotCorruptError('image shorter than its sections');
   const buf = Buffer.from(ab, base, bytes.byteLength);
   const numbers = new Float64Array(ab, base + o.numbers, l * NUMBER_FIELDS.length);
-  const ints = new Uint32Array(ab, base + o.ints, l * (INT_FIELDS.length + SHARED_FIELDS.length));
+  const commonRefs = new Uint32Array(ab, base + o.commons, l);
   const descriptors = new Uint32Array(ab, base + o.texts, l * TEXT_COLUMNS);
   const tRemovedAt = new Float64Array(ab, base + o.tRemovedAt, t);
   const tDueFrom = new Float64Array(ab, base + o.tDueFrom, t);
   const tIds = new Uint32Array(ab, base + o.tIds, t);
+  const chains = new Float64Array(ab, base + o.chains, 2 * nc);
+  const commonTextRefs = new Uint32Array(ab, base + o.commonTexts, nc * COMMON_TEXTS.length);
   const dictDescriptors = new Uint32Array(ab, base + o.dict, d);
 
   // where each text column's bytes start
@@ -253,36 +288,42 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
   }
   const readers = columnStart.map((start) => new TextReader(buf, start));
   const [ids, blobs, seens] = readers as [TextReader, TextReader, TextReader];
-  const sharedText = (c: number, j: number): string | null => {
-    const r = ints[(INT_FIELDS.length + c) * l + j]!;
+  const sharedText = (k: number, i: number): string | null => {
+    const r = commonTextRefs[k * nc + i]!;
     if (r === 0) return null;
     const s = shared[r - 1];
     if (s === undefined) throw new SnapshotCorruptError(`dictionary text #${r} out of range`);
     return s;
   };
-  const num = (c: number, j: number): number | null => {
-    const v = numbers[c * l + j]!;
-    return Number.isNaN(v) ? null : small(v);
-  };
+  const orNull = (v: number): number | null => (Number.isNaN(v) ? null : small(v));
+  const commons = new Array<Common>(nc);
+  for (let i = 0; i < nc; i++) {
+    const from = orNull(chains[i]!);
+    const to = orNull(chains[nc + i]!);
+    commons[i] = Object.freeze(commonOf(sharedText(0, i), from, to, sharedText(1, i), sharedText(2, i)));
+  }
+  const num = (c: number, j: number): number | null => orNull(numbers[c * l + j]!);
   const live = new Array<readonly [string, IntentRecord]>(l);
   for (let j = 0; j < l; j++) {
     const id = ids.next(descriptors[j]!);
     if (id === null) throw new SnapshotCorruptError('a record without its intentId');
-    const r = new IntentRecord(numbers[j]!, num(1, j));
+    const r = new IntentRecord(numbers[j]!, null);
     r.createdAt = small(numbers[2 * l + j]!);
     r.updatedAt = small(numbers[3 * l + j]!);
     r.matchedAt = num(4, j);
     r.completedAt = num(5, j);
     r.proofGeneratedAt = num(6, j);
-    r.fromChain = num(7, j);
-    r.toChain = num(8, j);
-    r.proofAt = num(9, j);
-    r.dedupHorizon = num(10, j);
-    r.bits = ints[j]!;
-    r.version = ints[l + j]!;
-    r.solver = sharedText(0, j);
-    r.error = sharedText(1, j);
-    r.failureReason = sharedText(2, j);
+    r.proofAt = num(7, j);
+    r.state = small(numbers[9 * l + j]!);
+    const c = commonRefs[j]!;
+    if (c > nc) throw new SnapshotCorruptError(`shared values #${c} out of range`);
+    const common = c === 0 ? NO_COMMON : commons[c - 1]!;
+    const removedAt = num(1, j);
+    const horizon = num(8, j);
+    r.common =
+      removedAt === null && horizon === null
+        ? common
+        : commonOf(common.solver, common.fromChain, common.toChain, common.error, common.failureReason, removedAt, horizon);
     r.blob = blobs.next(descriptors[l + j]!) ?? '';
     r.seen = seens.next(descriptors[2 * l + j]!) ?? '';
     live[j] = [id, r];
@@ -293,9 +334,10 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
     tombstoneIds,
     tombstoneRemovedAt: tRemovedAt,
     tombstoneDueFrom: tDueFrom,
-    lifecycleTime: dv.getFloat64(16, true),
-    proofTime: dv.getFloat64(24, true),
-    eventsApplied: dv.getFloat64(32, true),
+    lifecycleTime: dv.getFloat64(24, true),
+    proofTime: dv.getFloat64(32, true),
+    eventsApplied: dv.getFloat64(40, true),
     interned: shared,
+    commons,
   };
 }
