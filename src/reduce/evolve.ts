@@ -33,6 +33,7 @@ import {
   blobGet,
   blobSet,
   type IntentRecord,
+  MAX_STATE,
   MAX_VERSION,
   PROOF as PROOF_TEXT,
   small,
@@ -175,7 +176,7 @@ export function evolve(
   keptAt: number = e.occurredAt,
   diff = true,
 ): CreatedDiff | UpdatedDiff | null {
-  if (r.state >= MAX_VERSION * VERSION_UNIT) throw new RangeError(`intent ${e.intentId}: version ${MAX_VERSION} is the last (record.ts)`);
+  if (r.state >= MAX_STATE) throw new RangeError(`intent ${e.intentId}: version ${MAX_VERSION} is the last (record.ts)`);
   const bitsBefore = r.bits;
   const at = small(e.occurredAt - r.t0);
   const kept = small(keptAt - r.t0);

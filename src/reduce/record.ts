@@ -39,6 +39,8 @@ export const VERSION_UNIT = 1 << 10;
  * beyond, a heap number: 16 bytes more for that record, nothing else changes.)
  */
 export const MAX_VERSION = 2 ** 43 - 1;
+/** `state` at MAX_VERSION (no more events) */
+export const MAX_STATE = MAX_VERSION * VERSION_UNIT;
 /** t0 = t0High × T0_SPLIT + t0Low: both small integers for any epoch-ms time of a valid date */
 const T0_SPLIT = 2 ** 24;
 

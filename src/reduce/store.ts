@@ -222,18 +222,19 @@ export class ProjectionStore {
     let diff: Diff | true | null = true;
     if (pos >= 0) {
       const r = this.live.valueAt(pos)!;
-      if (r.removedAt !== null && at <= r.removedAt) return null; // no zombies
+      const common = r.common; // (removedAt and dedupHorizon, record.ts)
+      if (common.removedAt !== null && at <= common.removedAt) return null; // no zombies
       const statusBefore = (r.bits >>> STATUS_SHIFT) & DIMENSION_MASK;
       if (event.type === 'intent.removed') {
         // (a removal is never remembered: its redelivery is refused by the no-zombies check)
         this.live.deleteAt(pos);
-        this.tombstone(id, Math.max(at, r.removedAt ?? at), kept);
+        this.tombstone(id, Math.max(at, common.removedAt ?? at), kept);
         this.counts[COUNTER_AT[statusBefore]!]--;
         this.counts.total--;
         if (diffs) diff = new RemovedDiff(id, r, at);
       } else {
         const key = eventKey(event.eventId);
-        if (seenHas(r.seen, key) || (r.dedupHorizon !== null && kept - r.t0 <= r.dedupHorizon)) return null; // duplicate
+        if (seenHas(r.seen, key) || (common.dedupHorizon !== null && kept - r.t0 <= common.dedupHorizon)) return null; // duplicate
         diff = evolve(r, event, key, false, this.strings, kept, diffs) ?? true;
         const statusAfter = (r.bits >>> STATUS_SHIFT) & DIMENSION_MASK;
         if (statusAfter !== statusBefore) {
