@@ -10,6 +10,7 @@
  * they say changed, not how the store happens to lay out its state.
  */
 import { DIFF_FIELDS, type DiffField, type Projection, type SettlementProof } from './projection.js';
+import type { DedupArena } from './dedup-arena.js';
 import { type IntentRecord, viewOf } from './record.js';
 import type { InternalStatus, ProofStatus } from './status.js';
 
@@ -37,19 +38,23 @@ function fieldsOf(mask: number): DiffField[] {
 export class CreatedDiff {
   readonly kind = 'created' as const;
   readonly #record: IntentRecord;
+  readonly #dedup: DedupArena;
   constructor(
     readonly intentId: string,
     record: IntentRecord,
+    /** the record's de-duplication entries (the store's arena) */
+    dedup: DedupArena,
     /** proof status before → after; `from` is the initial `pending` */
     readonly proof: Change<ProofStatus> | null,
     /** the projection's new settlement proof, when the event was a `proof.settlement_generated` that replaced it */
     readonly settlement: SettlementProof | null,
   ) {
     this.#record = record;
+    this.#dedup = dedup;
   }
   /** the projection after the event */
   get projection(): Projection {
-    return viewOf(this.intentId, this.#record);
+    return viewOf(this.intentId, this.#record, this.#dedup);
   }
   /** a created projection lists every field */
   get fields(): readonly DiffField[] {
@@ -63,9 +68,11 @@ export class CreatedDiff {
 export class UpdatedDiff {
   readonly kind = 'updated' as const;
   readonly #record: IntentRecord;
+  readonly #dedup: DedupArena;
   constructor(
     readonly intentId: string,
     record: IntentRecord,
+    dedup: DedupArena,
     /** bits of DIFF_FIELDS (fieldBit) */
     readonly changed: number,
     /** internal status before → after, when it changed */
@@ -75,9 +82,10 @@ export class UpdatedDiff {
     readonly settlement: SettlementProof | null,
   ) {
     this.#record = record;
+    this.#dedup = dedup;
   }
   get projection(): Projection {
-    return viewOf(this.intentId, this.#record);
+    return viewOf(this.intentId, this.#record, this.#dedup);
   }
   /** other fields whose value changed */
   get fields(): readonly DiffField[] {
@@ -88,17 +96,21 @@ export class UpdatedDiff {
 export class RemovedDiff {
   readonly kind = 'removed' as const;
   readonly #record: IntentRecord;
+  readonly #dedup: DedupArena;
   constructor(
     readonly intentId: string,
     record: IntentRecord,
+    /** the store's arena (the record's entries are a copy beside it once removed, dedup-arena.ts `release`) */
+    dedup: DedupArena,
     /** occurredAt of the removal */
     readonly removedAt: number,
   ) {
     this.#record = record;
+    this.#dedup = dedup;
   }
   /** the projection that was deleted */
   get previous(): Projection {
-    return viewOf(this.intentId, this.#record);
+    return viewOf(this.intentId, this.#record, this.#dedup);
   }
   get statusBefore(): InternalStatus {
     return this.#record.status;

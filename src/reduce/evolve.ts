@@ -18,9 +18,10 @@
  */
 import type { EventOf, IntentEvent } from '../contract/events.js';
 import { type Change, CreatedDiff, fieldBit, UpdatedDiff, type SettlementProof } from './diff.js';
-import { ENTRY, MAX_SEEN_LENGTH, seenEntry, seenTimeAt, UNKNOWN_TIME } from './dedup.js';
+import { MAX_REMEMBERED_EVENTS, UNKNOWN_TIME } from './dedup.js';
+import { countOf, type DedupArena } from './dedup-arena.js';
 import type { Interner } from './intern.js';
-import { join, pack } from './pack.js';
+import { pack } from './pack.js';
 import {
   DIMENSION_MASK,
   HTLC_SHIFT,
@@ -159,9 +160,8 @@ const setTx = (r: IntentRecord, k: BlobKey, hash: string, rel: Rel): void => set
 
 /**
  * Applies `e` to `r` (whose remembered events do not include `key`). `created`: `r` is new, made
- * for this event. `strings` shares repeated strings across records.
- */
-/**
+ * for this event. `strings` shares repeated strings across records; `dedup` is the store's arena
+ * of de-duplication entries (dedup-arena.ts), where `key` is remembered.
  * `keptAt` is the event's housekeeping time (housekeeping.ts; default its occurredAt): what the
  * de-duplication memory keeps and the horizon goes by, so a future-dated event cannot push it.
  * `diff` false: the record changes exactly the same, but no diff is made (null is returned), for
@@ -173,6 +173,7 @@ export function evolve(
   key: number,
   created: boolean,
   strings: Interner,
+  dedup: DedupArena,
   keptAt: number = e.occurredAt,
   diff = true,
 ): CreatedDiff | UpdatedDiff | null {
@@ -190,14 +191,14 @@ export function evolve(
     r.createdAt = at;
     changed |= B_CREATED;
   }
-  if (r.seen.length >= MAX_SEEN_LENGTH) {
+  if (countOf(r.seen) >= MAX_REMEMBERED_EVENTS) {
     // the oldest remembered event is forgotten now: the horizon covers its time
-    const t = seenTimeAt(r.seen, 0);
+    const t = dedup.timeAt(r.seen, 0);
     // (unknown: at most the greatest time applied, and never past this event's housekeeping time)
     const forgotten = t === UNKNOWN_TIME ? Math.min(r.updatedAt, kept) : t;
     if (r.dedupHorizon === null || forgotten > r.dedupHorizon) r.dedupHorizon = forgotten;
-    r.seen = join(r.seen.slice(ENTRY), seenEntry(key, kept));
-  } else r.seen = join(r.seen, seenEntry(key, kept));
+  }
+  r.seen = dedup.add(r.seen, key, kept);
 
   let settlement: SettlementProof | null = null;
   switch (e.type) {
@@ -302,7 +303,7 @@ export function evolve(
   if (!diff) return null;
   if (((bitsBefore ^ r.bits) >>> HTLC_SHIFT) & DIMENSION_MASK) changed |= B_HTLC;
   const proof = changeOf(PROOF_CHANGES, PROOF_STATUSES.length, bitsBefore, r.bits, PROOF_SHIFT);
-  if (created) return new CreatedDiff(e.intentId, r, proof, settlement);
+  if (created) return new CreatedDiff(e.intentId, r, dedup, proof, settlement);
   const status = changeOf(STATUS_CHANGES, INTERNAL_STATUSES.length, bitsBefore, r.bits, STATUS_SHIFT);
-  return new UpdatedDiff(e.intentId, r, changed, status, proof, settlement);
+  return new UpdatedDiff(e.intentId, r, dedup, changed, status, proof, settlement);
 }

@@ -18,12 +18,13 @@
  *   interned per store, intern.ts), which also holds the rarely set removedAt and dedupHorizon
  *   (then as the record's own copy);
  * - `t0` is two small integers, not a heap number;
- * - the de-duplication memory is one string (dedup.ts).
+ * - the de-duplication entries live in the store's arena (dedup-arena.ts): the record holds a
+ *   small-integer handle, so `viewOf` takes the arena it refers to.
  */
 import { unpack } from './pack.js';
 import type { Projection, TxHashes, TxHashKey } from './projection.js';
 import { HTLC_STATES, INTERNAL_STATUSES, PROOF_STATUSES, type HtlcState, type InternalStatus, type ProofStatus } from './status.js';
-import { seenKeys, seenTimes } from './dedup.js';
+import { countOf, type DedupArena, DETACHED, EMPTY, keysOf, timesOf, UNITS } from './dedup-arena.js';
 
 export const STATUS_SHIFT = 0;
 export const PROOF_SHIFT = 3;
@@ -115,8 +116,8 @@ export class IntentRecord {
   blob = '';
   /** occurredAt of the latest settlement (greatest occurredAt; relative) */
   proofAt: number | null = null;
-  /** de-duplication entries (dedup.ts) */
-  seen = '';
+  /** the handle of the de-duplication entries in the store's arena (dedup-arena.ts) */
+  seen = EMPTY;
   /** `t0` as two small integers (an epoch-ms number would be a 16-byte heap number) */
   private readonly t0High: number;
   private readonly t0Low: number;
@@ -226,7 +227,9 @@ export const USER = 6; // pack(user)
 export const AMOUNT = 7; // verbatim
 export const PROOF = 8; // pack(proof)
 export const VERIFIER = 9; // pack(verifier)
-export type BlobKey = TxIndex | typeof USER | typeof AMOUNT | typeof PROOF | typeof VERIFIER;
+/** only in a record that left the store (`detachSeen`): its de-duplication entries' units */
+const SEEN = 10;
+export type BlobKey = TxIndex | typeof USER | typeof AMOUNT | typeof PROOF | typeof VERIFIER | typeof SEEN;
 const HEAD = 3;
 const MAX_PAYLOAD = 1 << 20;
 
@@ -278,6 +281,41 @@ function packedOrNull(blob: string, key: BlobKey): string | null {
 }
 
 // ------------------------------------------------------------------------------------------------
+// de-duplication entries
+
+/**
+ * Before a record leaves the store (a removal) and its block in the arena is freed: a copy of its
+ * entries into its blob, so that a diff or view of it read later still shows them.
+ */
+export function detachSeen(r: IntentRecord, dedup: DedupArena): void {
+  const units = new Uint16Array(countOf(r.seen) * UNITS);
+  dedup.copyOut(r.seen, units, 0);
+  r.blob = blobSet(r.blob, SEEN, String.fromCharCode.apply(null, units as unknown as number[]));
+  dedup.release(r.seen);
+  r.seen = DETACHED;
+}
+
+function detachedUnits(r: IntentRecord): Uint16Array {
+  const s = blobGet(r.blob, SEEN) ?? '';
+  const u = new Uint16Array(s.length);
+  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+  return u;
+}
+
+function seenKeysOf(r: IntentRecord, dedup: DedupArena): number[] {
+  if (r.seen !== DETACHED) return dedup.keys(r.seen);
+  const u = detachedUnits(r);
+  return keysOf(u, 0, u.length / UNITS);
+}
+
+function seenTimesOf(r: IntentRecord, dedup: DedupArena): number[] {
+  const unknownAs = r.t0 + r.updatedAt;
+  if (r.seen !== DETACHED) return dedup.times(r.seen, r.t0, unknownAs);
+  const u = detachedUnits(r);
+  return timesOf(u, 0, u.length / UNITS, r.t0, unknownAs);
+}
+
+// ------------------------------------------------------------------------------------------------
 // views
 
 function settlementOf(r: IntentRecord): Projection['settlementProof'] {
@@ -285,8 +323,11 @@ function settlementOf(r: IntentRecord): Projection['settlementProof'] {
   return proof === undefined ? null : { proof: unpack(proof), verifier: packedOrNull(r.blob, VERIFIER), generatedAt: r.t0 + r.proofAt! };
 }
 
-/** The immutable projection of a record as it is now (a new object: take it before the next event). */
-export function viewOf(intentId: string, r: IntentRecord): Projection {
+/**
+ * The immutable projection of a record as it is now (a new object: take it before the next
+ * event); `dedup` is the arena of its de-duplication entries (the store's).
+ */
+export function viewOf(intentId: string, r: IntentRecord, dedup: DedupArena): Projection {
   return {
     intentId,
     status: r.status,
@@ -308,8 +349,8 @@ export function viewOf(intentId: string, r: IntentRecord): Projection {
     error: r.error,
     failureReason: r.failureReason,
     version: r.version,
-    seen: seenKeys(r.seen),
-    seenAt: seenTimes(r.seen, r.t0, r.t0 + r.updatedAt),
+    seen: seenKeysOf(r, dedup),
+    seenAt: seenTimesOf(r, dedup),
     dedupHorizon: abs(r, r.dedupHorizon),
   };
 }

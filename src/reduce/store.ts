@@ -25,7 +25,8 @@
  * retention window.
  */
 import type { IntentEvent } from '../contract/events.js';
-import { eventKey, seenHas } from './dedup.js';
+import { eventKey } from './dedup.js';
+import { DedupArena } from './dedup-arena.js';
 import { type Diff, RemovedDiff } from './diff.js';
 import { evolve } from './evolve.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, housekeepingTime } from './housekeeping.js';
@@ -33,7 +34,7 @@ import { Interner } from './intern.js';
 import { IdTable } from './id-table.js';
 import { packId, unpackId } from './pack.js';
 import type { IntentState, Projection } from './projection.js';
-import { type Common, DIMENSION_MASK, IntentRecord, STATUS_SHIFT, viewOf } from './record.js';
+import { type Common, DIMENSION_MASK, detachSeen, IntentRecord, STATUS_SHIFT, viewOf } from './record.js';
 import { COUNTER_OF, emptyStats, type MempoolStats } from './stats.js';
 import { INTERNAL_STATUSES } from './status.js';
 import { Tombstones } from './tombstones.js';
@@ -65,6 +66,8 @@ export interface StoreImage {
 export interface StoreRecords {
   /** intentId and record of every live intent */
   readonly live: Iterable<readonly [string, IntentRecord]>;
+  /** the arena the records' de-duplication handles (`IntentRecord.seen`) refer to; adopted too */
+  readonly dedup: DedupArena;
   readonly liveCount: number;
   /** packed intentIds (pack.ts `packId`), oldest tombstone first */
   readonly tombstoneIds: readonly string[];
@@ -103,6 +106,8 @@ export class ProjectionStore {
   private nextExpiry = Number.POSITIVE_INFINITY;
   private readonly views = new Map<string, Projection>();
   private readonly strings = new Interner();
+  /** every live record's de-duplication entries (dedup-arena.ts) */
+  private dedup = new DedupArena();
   private readonly counts: MempoolStats = emptyStats();
   /** intentId → the removal's housekeeping time, for the tombstones where it is before removedAt */
   private readonly dueEarly = new Map<string, number>();
@@ -123,12 +128,15 @@ export class ProjectionStore {
     const store = new ProjectionStore(opts);
     for (const s of records.interned ?? []) store.strings.intern(s);
     for (const c of records.commons ?? []) store.strings.adopt(c);
+    store.dedup = records.dedup;
     for (const [id, r] of records.live) {
       const p = store.live.find(id);
       if (p < 0) store.live.add(id, r);
       else {
         // (a repeated id: the last record wins, in the first one's place, as a Map would keep it)
-        store.counts[COUNTER_OF[store.live.valueAt(p)!.status]]--;
+        const first = store.live.valueAt(p)!;
+        store.counts[COUNTER_OF[first.status]]--;
+        detachSeen(first, store.dedup);
         store.live.setValueAt(p, r);
       }
       store.counts[COUNTER_OF[r.status]]++;
@@ -165,6 +173,7 @@ export class ProjectionStore {
     return {
       live: this.liveEntries(),
       liveCount: this.live.size,
+      dedup: this.dedup,
       tombstoneIds,
       tombstoneRemovedAt,
       tombstoneDueFrom,
@@ -183,9 +192,10 @@ export class ProjectionStore {
     }));
     const live = this.liveEntries();
     const views = this.views;
+    const dedup = this.dedup;
     return {
       states: (function* (): Generator<readonly [string, IntentState]> {
-        for (const [id, r] of live) yield [id, { kind: 'live', projection: views.get(id) ?? viewOf(id, r), removedAt: r.removedAt }];
+        for (const [id, r] of live) yield [id, { kind: 'live', projection: views.get(id) ?? viewOf(id, r, dedup), removedAt: r.removedAt }];
         for (const t of removed) yield [t.intentId, { kind: 'removed', removedAt: t.removedAt }];
       })(),
       tombstoneQueue: removed,
@@ -231,11 +241,12 @@ export class ProjectionStore {
         this.tombstone(id, Math.max(at, common.removedAt ?? at), kept);
         this.counts[COUNTER_AT[statusBefore]!]--;
         this.counts.total--;
-        if (diffs) diff = new RemovedDiff(id, r, at);
+        detachSeen(r, this.dedup);
+        if (diffs) diff = new RemovedDiff(id, r, this.dedup, at);
       } else {
         const key = eventKey(event.eventId);
-        if (seenHas(r.seen, key) || (common.dedupHorizon !== null && kept - r.t0 <= common.dedupHorizon)) return null; // duplicate
-        diff = evolve(r, event, key, false, this.strings, kept, diffs) ?? true;
+        if (this.dedup.has(r.seen, key) || (common.dedupHorizon !== null && kept - r.t0 <= common.dedupHorizon)) return null; // duplicate
+        diff = evolve(r, event, key, false, this.strings, this.dedup, kept, diffs) ?? true;
         const statusAfter = (r.bits >>> STATUS_SHIFT) & DIMENSION_MASK;
         if (statusAfter !== statusBefore) {
           this.counts[COUNTER_AT[statusBefore]!]--;
@@ -258,12 +269,13 @@ export class ProjectionStore {
         }
         const fresh = new IntentRecord(at, removedAt ?? null);
         this.live.add(id, fresh);
-        diff = evolve(fresh, event, eventKey(event.eventId), true, this.strings, kept, diffs) ?? true;
+        diff = evolve(fresh, event, eventKey(event.eventId), true, this.strings, this.dedup, kept, diffs) ?? true;
         this.counts[COUNTER_AT[(fresh.bits >>> STATUS_SHIFT) & DIMENSION_MASK]!]++;
         this.counts.total++;
       }
     }
     this.applied++;
+    if (this.dedup.wasteful) this.compactDedup();
     if (event.type.charCodeAt(0) === 112 /* p: proof.* */) {
       if (kept > this.proofTime) this.proofTime = kept;
     } else if (kept > this.lifecycleTime) this.lifecycleTime = kept;
@@ -277,6 +289,17 @@ export class ProjectionStore {
     this.removed.set(id, removedAt);
     if (due < removedAt) this.dueEarly.set(id, due);
     else this.dueEarly.delete(id);
+  }
+
+  /** Moves the live records' de-duplication entries together (dedup-arena.ts `compact`): frees what removals and growth left. */
+  private compactDedup(): void {
+    const live = this.live;
+    this.dedup.compact((move) => {
+      for (const p of live.positions()) {
+        const r = live.valueAt(p)!;
+        r.seen = move(r.seen);
+      }
+    });
   }
 
   private *liveEntries(): Generator<readonly [string, IntentRecord]> {
@@ -318,13 +341,18 @@ export class ProjectionStore {
     const r = this.live.get(intentId);
     if (r === undefined || r === null) return undefined;
     if (this.views.size >= MAX_CACHED_VIEWS) this.views.clear();
-    const view = viewOf(intentId, r);
+    const view = viewOf(intentId, r, this.dedup);
     this.views.set(intentId, view);
     return view;
   }
 
   *projections(): IterableIterator<Projection> {
-    for (const [id, r] of this.liveEntries()) yield this.views.get(id) ?? viewOf(id, r);
+    for (const [id, r] of this.liveEntries()) yield this.views.get(id) ?? viewOf(id, r, this.dedup);
+  }
+
+  /** The de-duplication arena's space (dedup-arena.ts `usage`): slots in use and free, chunks, bytes. */
+  get dedupUsage(): DedupArena['usage'] {
+    return this.dedup.usage;
   }
 
   /** Live projections. */

@@ -1,18 +1,21 @@
 /**
  * The store's records (src/reduce/store.ts `StoreRecords`) as bytes and back, field for field:
  * the image holds what an `IntentRecord` (src/reduce/record.ts) holds, in the form it holds it
- * (relative times, packed hex strings, the de-duplication string), so loading is typed-array
- * reads, one string slice per text field and one record per intent: no JSON, no hex, no
+ * (relative times, packed hex strings, the de-duplication entries' 16-bit units), so loading is
+ * typed-array reads, one string slice per text field and one record per intent: no JSON, no hex, no
  * re-packing, no per-field conversion. Texts shared between intents (solvers, errors, failure
  * reasons) are stored once (a dictionary), and so are the records' shared values (record.ts
  * `Common`: solver, chains, error, failure reason), shared again after loading.
  *
  * Layout (little-endian; every section starts 8-byte aligned, so number columns are views):
  *   u32 magic, u32 L (live records), u32 T (tombstones), u32 D (dictionary texts),
- *   u32 C (shared values), u32 0, f64 lifecycleTime, f64 proofTime, f64 eventsApplied
+ *   u32 C (shared values), u32 E (de-duplication entries), f64 lifecycleTime, f64 proofTime,
+ *   f64 eventsApplied
  *   numbers  L×f64 per NUMBER_FIELDS (null = NaN)
  *   commons  L×u32: the record's shared values (index + 1 into the C below, 0 = none set)
  *   texts    L×u32 per TEXT_COLUMNS (the intentIds, then TEXT_FIELDS): a text's descriptor (below)
+ *   dedup    L×u8 entries per record, then E×5 u16: the entries of every record in turn, as the
+ *            arena keeps them (src/reduce/dedup-arena.ts)
  *   tombstones T×f64 removedAt, T×f64 dueFrom, T×u32 descriptors of the packed ids
  *   shared values C×f64 fromChain, C×f64 toChain (null = NaN), then C×u32 per COMMON_TEXTS
  *            (dictionary index + 1, 0 = null)
@@ -23,10 +26,11 @@
  *
  * Changing this layout, or what a record holds, changes FORMAT_VERSION in envelope.ts.
  */
+import { countOf, DedupArena, UNITS } from '../reduce/dedup-arena.js';
 import { type Common, commonOf, IntentRecord, NO_COMMON, small } from '../reduce/record.js';
 import type { StoreRecords } from '../reduce/store.js';
 
-const MAGIC = 0x49505337; // "IPS7"
+const MAGIC = 0x49505338; // "IPS8"
 const HEADER_BYTES = 6 * 4 + 3 * 8;
 
 /**
@@ -45,7 +49,9 @@ const NUMBER_FIELDS = [
   'dedupHorizon',
   'state',
 ] as const satisfies readonly (keyof IntentRecord)[];
-const TEXT_FIELDS = ['blob', 'seen'] as const satisfies readonly (keyof IntentRecord)[];
+const TEXT_FIELDS = ['blob'] as const satisfies readonly (keyof IntentRecord)[];
+/** the de-duplication handle: its entries are stored in the dedup section */
+const DEDUP_FIELDS = ['seen'] as const satisfies readonly (keyof IntentRecord)[];
 /** text columns: the intentIds (kept by the store beside the records), then TEXT_FIELDS */
 const TEXT_COLUMNS = 1 + TEXT_FIELDS.length;
 /** the texts of a `Common`, by dictionary reference */
@@ -56,7 +62,7 @@ const COMMON_TEXTS = ['solver', 'error', 'failureReason'] as const satisfies rea
  * side object `rare` (stored as its NUMBER_FIELDS): not stored themselves
  */
 type Derived = 'status' | 'proofStatus' | 'htlcState' | 'bits' | 'version' | 'rare' | keyof Common;
-type Stored = (typeof NUMBER_FIELDS | typeof TEXT_FIELDS)[number] | 'common';
+type Stored = (typeof NUMBER_FIELDS | typeof TEXT_FIELDS | typeof DEDUP_FIELDS)[number] | 'common';
 /**
  * Compiles only while the lists above name every field of `IntentRecord`: a field added to
  * src/reduce/record.ts must be added here (and FORMAT_VERSION bumped), or snapshots would drop it.
@@ -85,10 +91,11 @@ interface Counts {
   readonly t: number;
   readonly d: number;
   readonly c: number;
+  readonly e: number;
 }
 
 /** Byte offset of every fixed-width section, from the counts. */
-function layout({ l, t, d, c }: Counts) {
+function layout({ l, t, d, c, e }: Counts) {
   let at = align8(HEADER_BYTES);
   const take = (bytes: number): number => {
     const start = at;
@@ -99,6 +106,8 @@ function layout({ l, t, d, c }: Counts) {
     numbers: take(l * 8 * NUMBER_FIELDS.length),
     commons: take(l * 4),
     texts: take(l * 4 * TEXT_COLUMNS),
+    seenCounts: take(l),
+    seenUnits: take(e * UNITS * 2),
     tRemovedAt: take(t * 8),
     tDueFrom: take(t * 8),
     tIds: take(t * 4),
@@ -141,6 +150,9 @@ export function encodeImage(records: StoreRecords): Uint8Array {
   const t = records.tombstoneIds.length;
   const descriptors = new Uint32Array(l * TEXT_COLUMNS);
   const text = (c: number, j: number): string | null => (c === 0 ? ids[j]! : live[j]![TEXT_FIELDS[c - 1]!]);
+  const seenCounts = new Uint8Array(l);
+  let e = 0;
+  for (let j = 0; j < l; j++) e += seenCounts[j] = countOf(live[j]!.seen);
   let total = 0;
   for (let c = 0; c < TEXT_COLUMNS; c++) {
     for (let j = 0; j < l; j++) {
@@ -161,7 +173,7 @@ export function encodeImage(records: StoreRecords): Uint8Array {
   const dictDescriptors = Uint32Array.from(texts, descriptor);
   for (const d of dictDescriptors) total += textBytes(d);
 
-  const o = layout({ l, t, d: texts.length, c: nc });
+  const o = layout({ l, t, d: texts.length, c: nc, e });
   const ab = new ArrayBuffer(o.bytes + total);
   const buf = Buffer.from(ab);
   const dv = new DataView(ab);
@@ -170,6 +182,7 @@ export function encodeImage(records: StoreRecords): Uint8Array {
   dv.setUint32(8, t, true);
   dv.setUint32(12, texts.length, true);
   dv.setUint32(16, nc, true);
+  dv.setUint32(20, e, true);
   dv.setFloat64(24, records.lifecycleTime, true);
   dv.setFloat64(32, records.proofTime, true);
   dv.setFloat64(40, records.eventsApplied, true);
@@ -177,6 +190,9 @@ export function encodeImage(records: StoreRecords): Uint8Array {
   for (const [c, f] of NUMBER_FIELDS.entries()) for (let j = 0; j < l; j++) numbers[c * l + j] = live[j]![f] ?? Number.NaN;
   new Uint32Array(ab, o.commons, l).set(commonRefs);
   new Uint32Array(ab, o.texts, descriptors.length).set(descriptors);
+  new Uint8Array(ab, o.seenCounts, l).set(seenCounts);
+  const units = new Uint16Array(ab, o.seenUnits, e * UNITS);
+  for (let j = 0, u = 0; j < l; j++) u += records.dedup.copyOut(live[j]!.seen, units, u);
   new Float64Array(ab, o.tRemovedAt, t).set(records.tombstoneRemovedAt);
   new Float64Array(ab, o.tDueFrom, t).set(records.tombstoneDueFrom);
   new Uint32Array(ab, o.tIds, t).set(idDescriptors);
@@ -249,12 +265,15 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
   const t = dv.getUint32(8, true);
   const d = dv.getUint32(12, true);
   const nc = dv.getUint32(16, true);
-  const o = layout({ l, t, d, c: nc });
+  const e = dv.getUint32(20, true);
+  const o = layout({ l, t, d, c: nc, e });
   if (o.bytes > bytes.byteLength) throw new SnapshotCorruptError('image shorter than its sections');
   const buf = Buffer.from(ab, base, bytes.byteLength);
   const numbers = new Float64Array(ab, base + o.numbers, l * NUMBER_FIELDS.length);
   const commonRefs = new Uint32Array(ab, base + o.commons, l);
   const descriptors = new Uint32Array(ab, base + o.texts, l * TEXT_COLUMNS);
+  const seenCounts = new Uint8Array(ab, base + o.seenCounts, l);
+  const seenUnits = new Uint16Array(ab, base + o.seenUnits, e * UNITS);
   const tRemovedAt = new Float64Array(ab, base + o.tRemovedAt, t);
   const tDueFrom = new Float64Array(ab, base + o.tDueFrom, t);
   const tIds = new Uint32Array(ab, base + o.tIds, t);
@@ -287,7 +306,7 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
     throw new SnapshotCorruptError(`image is ${bytes.byteLength} bytes, its sections ${dictReader.position}`);
   }
   const readers = columnStart.map((start) => new TextReader(buf, start));
-  const [ids, blobs, seens] = readers as [TextReader, TextReader, TextReader];
+  const [ids, blobs] = readers as [TextReader, TextReader];
   const sharedText = (k: number, i: number): string | null => {
     const r = commonTextRefs[k * nc + i]!;
     if (r === 0) return null;
@@ -303,6 +322,8 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
     commons[i] = Object.freeze(commonOf(sharedText(0, i), from, to, sharedText(1, i), sharedText(2, i)));
   }
   const num = (c: number, j: number): number | null => orNull(numbers[c * l + j]!);
+  const dedup = new DedupArena();
+  let unit = 0;
   const live = new Array<readonly [string, IntentRecord]>(l);
   for (let j = 0; j < l; j++) {
     const id = ids.next(descriptors[j]!);
@@ -325,9 +346,17 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
         ? common
         : commonOf(common.solver, common.fromChain, common.toChain, common.error, common.failureReason, removedAt, horizon);
     r.blob = blobs.next(descriptors[l + j]!) ?? '';
-    r.seen = seens.next(descriptors[2 * l + j]!) ?? '';
+    const n = seenCounts[j]!;
+    if (unit + n * UNITS > seenUnits.length) throw new SnapshotCorruptError('de-duplication entries run past their section');
+    try {
+      r.seen = dedup.load(seenUnits, unit, n);
+    } catch (err) {
+      throw new SnapshotCorruptError(err instanceof Error ? err.message : String(err));
+    }
+    unit += n * UNITS;
     live[j] = [id, r];
   }
+  if (unit !== seenUnits.length) throw new SnapshotCorruptError(`${seenUnits.length / UNITS} de-duplication entries, the records hold ${unit / UNITS}`);
   return {
     live,
     liveCount: l,
@@ -339,5 +368,6 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
     eventsApplied: dv.getFloat64(40, true),
     interned: shared,
     commons,
+    dedup,
   };
 }

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { MempoolStats } from '../reduce/stats.js';
 
 /** Bump when the image layout (codec.ts), this envelope, or what the store keeps changes. */
-export const FORMAT_VERSION = 7;
+export const FORMAT_VERSION = 8;
 
 export interface InputTopics {
   readonly lifecycle: string;
