@@ -356,7 +356,8 @@ export function decodeImage(bytes: Uint8Array): StoreRecords {
     unit += n * UNITS;
     live[j] = [id, r];
   }
-  if (unit !== seenUnits.length) throw new SnapshotCorruptError(`${seenUnits.length / UNITS} de-duplication entries, the records hold ${unit / UNITS}`);
+  if (unit !== seenUnits.length)
+    throw new SnapshotCorruptError(`${seenUnits.length / UNITS} de-duplication entries, the records hold ${unit / UNITS}`);
   return {
     live,
     liveCount: l,
