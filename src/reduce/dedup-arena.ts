@@ -57,6 +57,11 @@ const keyAt = (u: Uint16Array, o: number): number =>
 // the 27-bit time, sign-extended
 const timeAt = (u: Uint16Array, o: number): number => ((((u[o + 3]! & 0x7ff) << 16) | u[o + 4]!) << (32 - TIME_BITS)) >> (32 - TIME_BITS);
 
+/** Copies `n` units of `from` at `o` to `to` at `p` (a loop: blocks are small, no view per copy). */
+function copyUnits(from: Uint16Array, o: number, to: Uint16Array, p: number, n: number): void {
+  for (let i = 0; i < n; i++) to[p + i] = from[o + i]!;
+}
+
 /** entries of a handle (0 for EMPTY) */
 export const countOf = (h: number): number => (h < 0 ? 0 : (h % COUNT) + 1);
 const slotOf = (h: number): number => (h - (h % COUNT)) / COUNT;
@@ -178,7 +183,7 @@ export class DedupArena {
     const to = this.alloc(n + 1);
     const v = this.unitsOf(to);
     const p = this.offsetOf(to);
-    for (let i = 0; i < n * UNITS; i++) v[p + i] = u[o + i]!;
+    copyUnits(u, o, v, p, n * UNITS);
     writeEntry(v, p + n * UNITS, key, rel);
     this.push(slot, n);
     return to * COUNT + n;
@@ -233,9 +238,7 @@ export class DedupArena {
     const n = countOf(h) * UNITS;
     if (n === 0) return 0;
     const slot = slotOf(h);
-    const u = this.unitsOf(slot);
-    const o = this.offsetOf(slot);
-    for (let i = 0; i < n; i++) out[at + i] = u[o + i]!;
+    copyUnits(this.unitsOf(slot), this.offsetOf(slot), out, at, n);
     return n;
   }
 
@@ -244,9 +247,7 @@ export class DedupArena {
     if (n === 0) return EMPTY;
     if (!(n >= 1 && n <= MAX_REMEMBERED_EVENTS)) throw new RangeError(`${n} de-duplication entries (1-${MAX_REMEMBERED_EVENTS})`);
     const slot = this.alloc(n);
-    const u = this.unitsOf(slot);
-    const o = this.offsetOf(slot);
-    for (let i = 0; i < n * UNITS; i++) u[o + i] = units[at + i]!;
+    copyUnits(units, at, this.unitsOf(slot), this.offsetOf(slot), n * UNITS);
     return slot * COUNT + n - 1;
   }
 
@@ -266,11 +267,7 @@ export class DedupArena {
       const n = countOf(h);
       const from = slotOf(h);
       const to = this.alloc(n);
-      const u = old[from >>> this.chunkBits]!;
-      const o = this.offsetOf(from);
-      const v = this.unitsOf(to);
-      const p = this.offsetOf(to);
-      for (let k = 0; k < n * UNITS; k++) v[p + k] = u[o + k]!;
+      copyUnits(old[from >>> this.chunkBits]!, this.offsetOf(from), this.unitsOf(to), this.offsetOf(to), n * UNITS);
       return to * COUNT + n - 1;
     });
   }

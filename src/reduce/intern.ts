@@ -54,13 +54,25 @@ export class Interner {
     failureReason: string | null,
   ): Common {
     if (isOwn(base)) return commonOf(solver, fromChain, toChain, error, failureReason, base.removedAt, base.dedupHorizon);
-    const hit = this.commons.get(solver)?.get(fromChain)?.get(toChain)?.get(error)?.get(failureReason);
-    return hit ?? this.keep(Object.freeze(commonOf(solver, fromChain, toChain, error, failureReason)));
+    return (
+      this.find(solver, fromChain, toChain, error, failureReason) ??
+      this.keep(Object.freeze(commonOf(solver, fromChain, toChain, error, failureReason)))
+    );
   }
 
   /** Shares `c` (frozen, not a record's own) from now on, unless values like its are shared already or the table is full. */
   adopt(c: Common): void {
-    if (this.commons.get(c.solver)?.get(c.fromChain)?.get(c.toChain)?.get(c.error)?.get(c.failureReason) === undefined) this.keep(c);
+    if (this.find(c.solver, c.fromChain, c.toChain, c.error, c.failureReason) === undefined) this.keep(c);
+  }
+
+  private find(
+    solver: string | null,
+    fromChain: number | null,
+    toChain: number | null,
+    error: string | null,
+    reason: string | null,
+  ): Common | undefined {
+    return this.commons.get(solver)?.get(fromChain)?.get(toChain)?.get(error)?.get(reason);
   }
 
   private keep(c: Common): Common {

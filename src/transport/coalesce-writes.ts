@@ -53,8 +53,9 @@ export class WriteCoalescer {
   private holding = false;
   private enabled = true;
   /** transports marked not writable by `hold`, with their connections */
-  private readonly held: { conn: EngineConn; transport: EngineTransport; flushes: number }[] = [];
-  private readonly flushes = new WeakMap<EngineConn, number>();
+  private readonly held: { conn: EngineConn; transport: EngineTransport }[] = [];
+  /** the connection that flushed last (`release` checks that a held one flushes on `ready`) */
+  private flushed: EngineConn | null = null;
 
   constructor(private readonly warn: (msg: string) => void = () => undefined) {}
 
@@ -77,11 +78,11 @@ export class WriteCoalescer {
       const transport = conn.transport;
       if (transport.name !== 'websocket' || !transport.writable) return;
       transport.writable = false;
-      this.held.push({ conn, transport, flushes: this.flushes.get(conn) ?? 0 });
+      this.held.push({ conn, transport });
     });
     conn.on('flush', () => {
       also.flush?.();
-      this.flushes.set(conn, (this.flushes.get(conn) ?? 0) + 1);
+      this.flushed = conn;
       if (corked !== null || conn.transport.name !== 'websocket') return;
       // ws keeps the TCP socket as `_socket` (ws/lib/websocket.js); no cork without it
       const tcp = conn.transport.socket?._socket;
@@ -102,9 +103,10 @@ export class WriteCoalescer {
     for (const h of held) {
       if (h.transport.writable) continue;
       h.transport.writable = true;
+      // engine.io flushes synchronously on `ready` (and not at all while the transport is not writable)
+      this.flushed = null;
       h.transport.emit('ready');
-      const flushed = (this.flushes.get(h.conn) ?? 0) > h.flushes;
-      if (!flushed && this.enabled && h.conn.readyState === 'open' && h.conn.transport === h.transport) {
+      if (this.flushed !== h.conn && this.enabled && h.conn.readyState === 'open' && h.conn.transport === h.transport) {
         this.enabled = false;
         this.warn('engine.io did not flush a held socket on its transport\'s "ready": writes are no longer held per pipeline run');
       }
