@@ -8,10 +8,11 @@
  * in an id table (id-table.ts: the intentId kept as its 32 bytes, not as a string), updated in
  * place; readers get immutable `Projection` views (`get` keeps handing out the same view until
  * the intent changes). A tombstone is one entry of its own id table (tombstones.ts): intentId →
- * removedAt, nothing else, in the order the tombstones were made, so it is also the pruning queue.
+ * removedAt, nothing else, in the order the tombstones were made, so it is also the pruning queue
+ * (removed.ts keeps them with the time each is due).
  *
  * `exportRecords()` / `ProjectionStore.fromRecords(records)` are the snapshot API
- * (src/snapshot/codec.ts): the fold state as the store keeps it (its own records, not copies:
+ * (src/snapshot/codec.ts; the shapes in fold-state.ts): the fold state as the store keeps it (its own records, not copies:
  * encode them before applying more events), and a store adopting such records that folds on
  * exactly as the original would. `exportImage()` is the same state as plain data (views), for
  * comparing two stores.
@@ -33,62 +34,18 @@ import { DEFAULT_MAX_CLOCK_SKEW_MS, housekeepingTime } from './housekeeping.js';
 import { Interner } from './intern.js';
 import { IdTable } from './id-table.js';
 import { packId, unpackId } from './pack.js';
+import type { StoreImage, StoreRecords, TombstoneEntry } from './fold-state.js';
 import type { IntentState, Projection } from './projection.js';
-import { type Common, DIMENSION_MASK, detachSeen, IntentRecord, STATUS_SHIFT, viewOf } from './record.js';
+import { DIMENSION_MASK, detachSeen, IntentRecord, STATUS_SHIFT, viewOf } from './record.js';
+import { RemovedIntents } from './removed.js';
 import { COUNTER_OF, emptyStats, type MempoolStats } from './stats.js';
 import { INTERNAL_STATUSES } from './status.js';
-import { Tombstones } from './tombstones.js';
 
 export interface StoreOptions {
   /** event time a tombstone is kept after the removal; Infinity keeps them all (default) */
   readonly tombstoneRetentionMs?: number;
   /** how far past its record timestamp an occurredAt may move the housekeeping clock (housekeeping.ts) */
   readonly maxClockSkewMs?: number;
-}
-
-/** Everything the fold carries from one event to the next (the running counts are derived). */
-export interface StoreImage {
-  /** live projections and tombstones, one entry per intentId */
-  readonly states: Iterable<readonly [string, IntentState]>;
-  /** tombstones not yet pruned, oldest first */
-  readonly tombstoneQueue: Iterable<TombstoneEntry>;
-  readonly lifecycleTime: number;
-  readonly proofTime: number;
-  readonly eventsApplied: number;
-}
-
-/**
- * The fold state as the store keeps it, for the snapshot codec (src/snapshot/codec.ts): the live
- * records themselves and the tombstones in their pruning order. `exportRecords()` hands out the
- * store's own records (read them before the next `apply`, never change them);
- * `ProjectionStore.fromRecords` adopts the records it is given. No per-intent conversion either way.
- */
-export interface StoreRecords {
-  /** intentId and record of every live intent */
-  readonly live: Iterable<readonly [string, IntentRecord]>;
-  /** the arena the records' de-duplication handles (`IntentRecord.seen`) refer to; adopted too */
-  readonly dedup: DedupArena;
-  readonly liveCount: number;
-  /** packed intentIds (pack.ts `packId`), oldest tombstone first */
-  readonly tombstoneIds: readonly string[];
-  readonly tombstoneRemovedAt: ArrayLike<number>;
-  /** the removals' housekeeping times (the window is measured from them), see `TombstoneEntry.dueFrom` */
-  readonly tombstoneDueFrom: ArrayLike<number>;
-  readonly lifecycleTime: number;
-  readonly proofTime: number;
-  readonly eventsApplied: number;
-  /** strings the records share (solvers, error texts): the new store's interning table starts with them */
-  readonly interned?: Iterable<string>;
-  /** the records' shared values (record.ts `Common`), frozen: the new store shares them on */
-  readonly commons?: Iterable<Common>;
-}
-
-export interface TombstoneEntry {
-  readonly intentId: string;
-  /** the tombstone's removedAt (it is dropped only if still the intent's state) */
-  readonly removedAt: number;
-  /** the removal's housekeeping time (housekeeping.ts), the window is measured from it; default removedAt */
-  readonly dueFrom?: number;
 }
 
 /** the count of each internal status by its index (the status bits of a record, record.ts) */
@@ -100,17 +57,13 @@ const MAX_CACHED_VIEWS = 10_000;
 export class ProjectionStore {
   /** intentId → record (id-table.ts: the id is kept as its 32 bytes, not as a string) */
   private readonly live = new IdTable<IntentRecord | null>(null);
-  /** intentId → removedAt, in the order the tombstones were made */
-  private readonly removed = new Tombstones();
-  /** the removedAt of the oldest tombstone when last looked at; -Infinity: look again */
-  private nextExpiry = Number.POSITIVE_INFINITY;
+  /** the tombstones of removed intents, in the order they were made, and when each is due (removed.ts) */
+  private readonly removed = new RemovedIntents();
   private readonly views = new Map<string, Projection>();
   private readonly strings = new Interner();
   /** every live record's de-duplication entries (dedup-arena.ts) */
   private dedup = new DedupArena();
   private readonly counts: MempoolStats = emptyStats();
-  /** intentId → the removal's housekeeping time, for the tombstones where it is before removedAt */
-  private readonly dueEarly = new Map<string, number>();
   private readonly retention: number;
   private readonly maxClockSkewMs: number;
   /** greatest housekeeping time (housekeeping.ts) applied, per topic family (intent.* / proof.*) */
@@ -143,14 +96,8 @@ export class ProjectionStore {
     }
     store.counts.total = store.live.size;
     const { tombstoneIds: ids, tombstoneRemovedAt: removedAt, tombstoneDueFrom: dueFrom } = records;
-    for (let i = 0; i < ids.length; i++) {
-      const id = unpackId(ids[i]!);
-      store.removed.delete(id); // a repeated id keeps its last place, as `tombstone` does
-      store.removed.set(id, removedAt[i]!);
-      if (dueFrom[i]! < removedAt[i]!) store.dueEarly.set(id, dueFrom[i]!);
-      else store.dueEarly.delete(id);
-    }
-    store.nextExpiry = Number.NEGATIVE_INFINITY;
+    // (a repeated id keeps its last place, as a second removal does)
+    for (let i = 0; i < ids.length; i++) store.removed.bury(unpackId(ids[i]!), removedAt[i]!, dueFrom[i]!);
     store.lifecycleTime = records.lifecycleTime;
     store.proofTime = records.proofTime;
     store.applied = records.eventsApplied;
@@ -164,10 +111,10 @@ export class ProjectionStore {
     const tombstoneRemovedAt = new Float64Array(n);
     const tombstoneDueFrom = new Float64Array(n);
     let i = 0;
-    for (const [id, removedAt] of this.removed.entries()) {
+    for (const [id, removedAt, dueFrom] of this.removed.entries()) {
       tombstoneIds[i] = packId(id);
       tombstoneRemovedAt[i] = removedAt;
-      tombstoneDueFrom[i] = this.dueEarly.get(id) ?? removedAt;
+      tombstoneDueFrom[i] = dueFrom;
       i++;
     }
     return {
@@ -185,11 +132,7 @@ export class ProjectionStore {
 
   /** The fold state as plain data (views; read it before the next `apply`). */
   exportImage(): StoreImage {
-    const removed = [...this.removed.entries()].map(([intentId, removedAt]) => ({
-      intentId,
-      removedAt,
-      dueFrom: this.dueEarly.get(intentId) ?? removedAt,
-    }));
+    const removed = [...this.removed.entries()].map(([intentId, removedAt, dueFrom]): TombstoneEntry => ({ intentId, removedAt, dueFrom }));
     const live = this.liveEntries();
     const views = this.views;
     const dedup = this.dedup;
@@ -238,7 +181,7 @@ export class ProjectionStore {
       if (event.type === 'intent.removed') {
         // (a removal is never remembered: its redelivery is refused by the no-zombies check)
         this.live.deleteAt(pos);
-        this.tombstone(id, Math.max(at, common.removedAt ?? at), kept);
+        this.removed.bury(id, Math.max(at, common.removedAt ?? at), kept);
         this.counts[COUNTER_AT[statusBefore]!]--;
         this.counts.total--;
         detachSeen(r, this.dedup);
@@ -255,18 +198,14 @@ export class ProjectionStore {
       }
       if (this.views.size > 0) this.views.delete(id);
     } else {
-      const removedAt = this.removed.size > 0 ? this.removed.get(id) : undefined;
+      const removedAt = this.removed.get(id);
       if (removedAt !== undefined && at <= removedAt) return null; // no zombies
       if (event.type === 'intent.removed') {
         // a removal of an unknown intent (or a second one): a tombstone, nothing to announce
-        this.tombstone(id, Math.max(at, removedAt ?? at), kept);
+        this.removed.bury(id, Math.max(at, removedAt ?? at), kept);
         diff = null;
       } else {
-        if (removedAt !== undefined) {
-          this.removed.delete(id);
-          this.dueEarly.delete(id);
-          this.nextExpiry = Number.NEGATIVE_INFINITY;
-        }
+        if (removedAt !== undefined) this.removed.revive(id);
         const fresh = new IntentRecord(at, removedAt ?? null);
         this.live.add(id, fresh);
         diff = evolve(fresh, event, eventKey(event.eventId), true, this.strings, this.dedup, kept, diffs) ?? true;
@@ -280,15 +219,6 @@ export class ProjectionStore {
       if (kept > this.proofTime) this.proofTime = kept;
     } else if (kept > this.lifecycleTime) this.lifecycleTime = kept;
     return diff;
-  }
-
-  private tombstone(id: string, removedAt: number, dueFrom: number): void {
-    const due = Math.min(dueFrom, removedAt);
-    if (this.removed.size === 0) this.nextExpiry = due;
-    else if (this.removed.delete(id)) this.nextExpiry = Number.NEGATIVE_INFINITY;
-    this.removed.set(id, removedAt);
-    if (due < removedAt) this.dueEarly.set(id, due);
-    else this.dueEarly.delete(id);
   }
 
   /** Moves the live records' de-duplication entries together (dedup-arena.ts `compact`): frees what removals and growth left. */
@@ -312,18 +242,7 @@ export class ProjectionStore {
    * later, keeps its state.
    */
   pruneTombstones(): void {
-    const horizon = Math.min(this.lifecycleTime, this.proofTime) - this.retention;
-    if (!(horizon > this.nextExpiry)) return;
-    this.nextExpiry = Number.POSITIVE_INFINITY;
-    for (const [id, removedAt] of this.removed.entries()) {
-      const due = this.dueEarly.size === 0 ? removedAt : (this.dueEarly.get(id) ?? removedAt);
-      if (due >= horizon) {
-        this.nextExpiry = due;
-        break;
-      }
-      this.removed.delete(id);
-      if (this.dueEarly.size > 0) this.dueEarly.delete(id);
-    }
+    this.removed.prune(Math.min(this.lifecycleTime, this.proofTime) - this.retention);
   }
 
   /** Folds many events, calling `onDiff` for each change in order. */

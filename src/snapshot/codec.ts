@@ -28,7 +28,7 @@
  */
 import { countOf, DedupArena, UNITS } from '../reduce/dedup-arena.js';
 import { type Common, commonOf, IntentRecord, NO_COMMON, small } from '../reduce/record.js';
-import type { StoreRecords } from '../reduce/store.js';
+import type { StoreRecords } from '../reduce/fold-state.js';
 
 const MAGIC = 0x49505338; // "IPS8"
 const HEADER_BYTES = 6 * 4 + 3 * 8;

@@ -20,7 +20,7 @@ import type { KafkaClient } from '../ingest/kafka-client.js';
 import type { PartitionRange } from '../ingest/end-offsets.js';
 import type { Logger } from '../log.js';
 import { markPhase } from '../phases.js';
-import type { StoreRecords } from '../reduce/store.js';
+import type { StoreRecords } from '../reduce/fold-state.js';
 import { decodeImage, SnapshotCorruptError } from './codec.js';
 import {
   type Expectation,
