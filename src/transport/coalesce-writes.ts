@@ -16,7 +16,10 @@
  *   (a `process.nextTick`, the same turn as engine.io's own write callbacks) every held transport is
  *   writable again and emits `ready`, on which engine.io flushes the whole buffer in one batch.
  *   The order of a socket's packets is engine.io's buffer's: unchanged. `volatile` packets (not
- *   used here) would be dropped while held.
+ *   used here) would be dropped while held. The sockets are flushed shortest buffer first: each
+ *   write may wake its client, which can take the CPU before the next write is made, so the
+ *   clients with one packet (a per-intent subscription) are not kept waiting behind those with
+ *   many (the all-intents room); docs/ingestion.md "Live latency".
  *
  * `ready` is the event engine.io's socket flushes on (engine.io 6.x `Socket.setTransport`), not a
  * documented interface: if a held socket does not flush on it, holding is switched off for good
@@ -40,6 +43,8 @@ interface EngineTransport {
 export interface EngineConn {
   readonly transport: EngineTransport;
   readonly readyState: string;
+  /** packets waiting to be flushed (engine.io's `Socket.writeBuffer`) */
+  readonly writeBuffer: readonly unknown[];
   on(event: 'flush' | 'drain' | 'packetCreate', listener: (packet: never) => void): unknown;
 }
 
@@ -100,6 +105,9 @@ export class WriteCoalescer {
   private release(): void {
     this.holding = false;
     const held = this.held.splice(0);
+    // the shortest first (a per-intent socket's one packet before an all-intents socket's many):
+    // each write may wake a client that takes the CPU before the next write is made
+    held.sort((a, b) => a.conn.writeBuffer.length - b.conn.writeBuffer.length);
     for (const h of held) {
       if (h.transport.writable) continue;
       h.transport.writable = true;

@@ -48,6 +48,27 @@ describe('coalesced writes', () => {
     expect(flushes.count).toBe(3);
   });
 
+  it('the socket with the fewest packets of a run is flushed first', async () => {
+    h = await startHarness({ live: true, env: { STATS_INTERVAL_MS: '600000' } });
+    const all = await h.connect('websocket');
+    const one = await h.connect('websocket');
+    expect(await emitAck(all, 'subscribe:all')).toEqual({ ok: true });
+    await h.feed([submitted(1)]);
+    expect(await emitAck(one, 'subscribe:intent', id(1))).toEqual({ ok: true });
+    await tick();
+    const order: string[] = [];
+    for (const s of h.transport.io.of('/').sockets.values()) {
+      const name = s.id === all.id ? 'all' : s.id === one.id ? 'one' : '?';
+      s.conn.on('flush', () => order.push(name));
+    }
+    const gotAll = record(all);
+    const gotOne = record(one);
+    // the all-intents socket is written to first (intent:new of 2 and 3), the per-intent one once (status of 1)
+    await h.feed([submitted(2), submitted(3), wire('intent.matched', id(1), AT, { solver: 's' })]);
+    await until(() => gotAll.of('intent:status_changed').length === 1 && gotOne.of('intent:status').length === 1, 3000, 'the run');
+    expect(order).toEqual(['one', 'all']);
+  });
+
   it('a polling client gets every emission of a batch too', async () => {
     h = await startHarness({ live: true });
     const c = await h.connect('polling');
@@ -63,6 +84,7 @@ describe('coalesced writes', () => {
 class DeafConn extends EventEmitter {
   readonly readyState = 'open';
   readonly transport = Object.assign(new EventEmitter(), { name: 'websocket', writable: true });
+  readonly writeBuffer: unknown[] = [];
   send(): void {
     this.emit('packetCreate');
     if (this.transport.writable) this.emit('flush');
