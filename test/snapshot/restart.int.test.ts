@@ -119,8 +119,8 @@ describe('restart from a snapshot (real broker)', () => {
     await full.app.stop();
   });
 
-  it('skips a newer corrupt, incompatible or incomplete snapshot, each with its reason, and is still right', async () => {
-    // three bad snapshots after the good ones, newest last: incomplete, corrupt, other reducer
+  /** The metadata and image of a snapshot of the first lifecycle events (l1), at offset 1 of every partition. */
+  const snapshotOfL1 = () => {
     const store = new ProjectionStore();
     store.applyAll(decodeAll(l1));
     const meta = {
@@ -135,7 +135,12 @@ describe('restart from a snapshot (real broker)', () => {
       eventsApplied: store.eventsApplied,
       stats: store.stats(),
     };
-    const image = encodeImage(store.exportRecords());
+    return { meta, image: encodeImage(store.exportRecords()) };
+  };
+
+  it('skips a newer corrupt, incompatible or incomplete snapshot, each with its reason, and is still right', async () => {
+    // three bad snapshots after the good ones, newest last: incomplete, corrupt, other reducer
+    const { meta, image } = snapshotOfL1();
     const incomplete = await sealSnapshot({ ...meta, id: 'bad-incomplete', reducer: REDUCER_VERSION }, image, 4096);
     const corrupt = await sealSnapshot({ ...meta, id: 'bad-corrupt', reducer: REDUCER_VERSION }, image, 4096);
     const flipped = corrupt.chunks.map((c) => Buffer.from(c));
@@ -165,21 +170,7 @@ describe('restart from a snapshot (real broker)', () => {
   });
 
   it('reads the topic from its start when the newest records do not line up (two writers at once), and is still right', async () => {
-    const store = new ProjectionStore();
-    store.applyAll(decodeAll(l1));
-    const meta = {
-      createdAt: Date.now(),
-      topics: { lifecycle: topics.lifecycle, proofs: topics.proofs },
-      positions: [0, 1, 2].flatMap((partition) => [
-        { topic: topics.lifecycle, partition, offset: '1' },
-        { topic: topics.proofs, partition, offset: '1' },
-      ]),
-      intents: store.size,
-      tombstones: store.tombstones,
-      eventsApplied: store.eventsApplied,
-      stats: store.stats(),
-    };
-    const image = encodeImage(store.exportRecords());
+    const { meta, image } = snapshotOfL1();
     const a = toMessages(await sealSnapshot({ ...meta, id: 'mixed-a', reducer: REDUCER_VERSION + 1 }, image, 4096));
     const b = toMessages(await sealSnapshot({ ...meta, id: 'mixed-b', reducer: REDUCER_VERSION + 1 }, image, 4096));
     const interleaved = a.flatMap((m, i) => [m, ...(b[i] === undefined ? [] : [b[i]!])]);
