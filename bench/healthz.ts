@@ -18,9 +18,8 @@
  * Usage: npx tsx bench/healthz.ts [--events 500000] [--partitions 4] [--interval 50]
  * Broker: KAFKA_BROKERS, or a local jar broker started (and stopped) here. Topics are deleted at the end.
  */
-import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { runMain, spawnService } from './lib/service.js';
 import { arg, dataset, summary } from './lib/dataset.js';
 import {
   benchBroker,
@@ -39,7 +38,6 @@ const events = arg('events', 500_000);
 const partitions = arg('partitions', 4);
 const intervalMs = arg('interval', 50);
 const GOAL_MS = 250;
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface Probe {
   readonly status: number;
@@ -91,22 +89,10 @@ async function main(): Promise<void> {
     );
     log(`produced ${produced} records in ${((performance.now() - t) / 1000).toFixed(1)}s`);
 
-    // BENCH_SERVICE_NODE_ARGS: extra node flags for the service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
-    const serviceArgs = (process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...serviceArgs, '--import', 'tsx', 'src/cli.ts', 'serve'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: broker.brokers.join(','),
-        KAFKA_TOPIC_LIFECYCLE: topics.lifecycle,
-        KAFKA_TOPIC_PROOFS: topics.proofs,
-        KAFKA_TOPIC_DLQ: topics.dlq,
-        KAFKA_TOPIC_SNAPSHOTS: `${base}-no-snapshots`,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'info',
-        NO_COLOR: '1',
-      },
+    const child = spawnService({
+      brokers: broker.brokers,
+      topics,
+      env: { KAFKA_TOPIC_SNAPSHOTS: `${base}-no-snapshots`, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -114,7 +100,7 @@ async function main(): Promise<void> {
       // the port, from its "listening on" log line
       const port = await new Promise<number>((resolve, reject) => {
         let buf = '';
-        child.stdout.on('data', (d: Buffer) => {
+        child.stdout!.on('data', (d: Buffer) => {
           buf += d.toString();
           const lines = buf.split('\n');
           buf = lines.pop()!;
@@ -181,7 +167,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -38,18 +38,18 @@
  *        [--client-procs 1] [--all-procs <all-clients>]
  * Broker: KAFKA_BROKERS, or a local jar broker on 127.0.0.1:29092 started (and stopped) here.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { freePort } from '../test/support/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { IntentEventInput } from '../src/contract/events.js';
 import { emissionsFor } from '../src/fanout/emissions.js';
 import { decodeRecord } from '../src/ingest/decode.js';
 import { ProjectionStore } from '../src/reduce/store.js';
 import { generateLifecycle } from '../src/sim/lifecycle.js';
 import { createRng, type Rng } from '../src/sim/prng.js';
+import { forkModule, runMain, spawnService, stopAll } from './lib/service.js';
 import { arg, summary } from './lib/dataset.js';
 import {
   benchBroker,
@@ -75,7 +75,6 @@ const clientProcs = Math.max(1, arg('client-procs', 1));
 // process, 5 of them saw p99 561 ms where single ones in the same run saw 307-377 (BENCHMARKS.md)
 const allProcs = Math.max(1, Math.min(allClients, arg('all-procs', allClients)));
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LIFECYCLE_STEPS = 11; // submitted, 4 proof steps, matched, lock requested, locked, destination locked, withdrawn, completed
 
 type Topic = 'lifecycle' | 'proofs';
@@ -376,19 +375,13 @@ async function main(): Promise<void> {
     const url = `http://127.0.0.1:${port}`;
     const serviceLog = join(tmpdir(), `${base}-service.log`);
     const logStream = createWriteStream(serviceLog);
-    // BENCH_SERVICE_NODE_ARGS: extra node flags for the service only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
-    const serviceArgs = (process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
     // the per-record CPU, allocation and GC figures (bench/lib/service-probe.ts)
     const probeFile = join(tmpdir(), `${base}-probe.jsonl`);
-    const probeArgs = ['--import', './bench/lib/service-probe.ts'];
-    const service = spawn(process.execPath, [...serviceArgs, '--import', 'tsx', ...probeArgs, 'src/cli.ts', 'serve'], {
-      cwd: ROOT,
+    const service = spawnService({
+      brokers: broker.brokers,
+      topics,
+      nodeArgs: ['--import', './bench/lib/service-probe.ts'],
       env: {
-        ...process.env,
-        KAFKA_BROKERS: broker.brokers.join(','),
-        KAFKA_TOPIC_LIFECYCLE: topics.lifecycle,
-        KAFKA_TOPIC_PROOFS: topics.proofs,
-        KAFKA_TOPIC_DLQ: topics.dlq,
         HOST: '127.0.0.1',
         PORT: String(port),
         LOG_LEVEL: 'warn',
@@ -408,15 +401,7 @@ async function main(): Promise<void> {
 
     // the clients, in processes of their own (per-intent clients; each all-room client), so a busy
     // all-room client delays neither the per-intent ones' receipt timestamps nor another's
-    const forkClients = (): ChildProcess => {
-      const c = fork(join(ROOT, 'bench/lib/latency-clients.ts'), [], {
-        cwd: ROOT,
-        execArgv: ['--import', 'tsx'],
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      children.push(c);
-      return c;
-    };
+    const forkClients = (): ChildProcess => forkModule('bench/lib/latency-clients.ts', children);
     const rssBefore = await rssOf(url);
     const intentProcs = Array.from({ length: clientProcs }, () => forkClients());
     const roomProcs = Array.from({ length: allProcs }, () => forkClients());
@@ -615,20 +600,11 @@ async function main(): Promise<void> {
   } finally {
     await consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
-    for (const child of children.reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
+    await stopAll(children);
     await admin.deleteTopics({ topics: [topics.lifecycle, topics.proofs, topics.dlq] }).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     await broker.stop();
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main);

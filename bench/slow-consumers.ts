@@ -21,13 +21,12 @@
  * Usage: npx tsx bench/slow-consumers.ts [--rate 2000] [--duration 60] [--stalled 20] [--warmup 15]
  * Broker: KAFKA_BROKERS, or a local jar broker on 127.0.0.1:29092 started (and stopped) here.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { freePort } from '../test/support/ports.js';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import { generateLifecycle } from '../src/sim/lifecycle.js';
 import { createRng } from '../src/sim/prng.js';
+import { forkModule, runMain, spawnService, stopAll } from './lib/service.js';
 import { arg, summary } from './lib/dataset.js';
 import { benchBroker, client, createTopics, fastProducer, log, uniqueName, type LatencySummary } from './lib/kafka.js';
 
@@ -35,7 +34,6 @@ const rate = arg('rate', 2000);
 const duration = arg('duration', 60);
 const stalled = arg('stalled', 20);
 const warmup = arg('warmup', 15);
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function metric(url: string, name: string, label = ''): Promise<number> {
@@ -135,31 +133,14 @@ async function runOnce(live: Live, withStalled: number): Promise<RunResult> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const children: ChildProcess[] = [];
-  const service = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: live.brokers.join(','),
-      KAFKA_TOPIC_LIFECYCLE: live.topics.lifecycle,
-      KAFKA_TOPIC_PROOFS: live.topics.proofs,
-      KAFKA_TOPIC_DLQ: live.topics.dlq,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_SECOND: '100000',
-    },
+  const service = spawnService({
+    brokers: live.brokers,
+    topics: live.topics,
+    env: { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', RATE_LIMIT_PER_SECOND: '100000' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   children.push(service);
-  const spawnClients = (): ChildProcess => {
-    const c = fork(join(ROOT, 'bench/lib/slow-clients.ts'), [], {
-      cwd: ROOT,
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    children.push(c);
-    return c;
-  };
+  const spawnClients = (): ChildProcess => forkModule('bench/lib/slow-clients.ts', children);
   try {
     for (let t = 0; ; t++) {
       if (t > 900) throw new Error('the service did not become ready within 90s');
@@ -245,13 +226,7 @@ async function runOnce(live: Live, withStalled: number): Promise<RunResult> {
       bufferedHighWaterBytes: highWater,
     };
   } finally {
-    for (const child of children.reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
+    await stopAll(children);
   }
 }
 
@@ -298,7 +273,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main);
