@@ -84,7 +84,7 @@ const settingsSchema = z.object({
   /** partitions added to an input topic are consumed within this long (consumer metadata refresh) */
   METADATA_REFRESH_MS: int('METADATA_REFRESH_MS', 100, 3_600_000).default(30_000),
   /** most bytes one fetch response brings (all partitions): kafkajs decodes one response in one stretch of the event loop */
-  FETCH_MAX_BYTES: int('FETCH_MAX_BYTES', 65_536, 1_073_741_824).default(8 * 1024 * 1024),
+  FETCH_MAX_BYTES: int('FETCH_MAX_BYTES', 65_536, 1_073_741_824).default(4 * 1024 * 1024),
   /** most bytes one fetch response brings per partition (a record larger than this is still fetched whole) */
   FETCH_MAX_BYTES_PER_PARTITION: int('FETCH_MAX_BYTES_PER_PARTITION', 65_536, 1_073_741_824).default(1024 * 1024),
   /** records waiting but none applied for this long (consumer crashing, DLQ unwritable, unreadable batch) → /readyz 503 */

@@ -26,13 +26,14 @@ export interface FetchSettings {
 
 /**
  * kafkajs decodes a whole fetch response before handing any of it over, in one stretch of the
- * event loop: `maxBytes` bounds that stretch (8 MiB: under 150 ms on the bench machine, so
- * `/healthz` answers within 250 ms during a replay; 32 MiB blocked for over 300 ms and replayed no
- * faster, BENCHMARKS.md section 9). `FETCH_MAX_BYTES` / `FETCH_MAX_BYTES_PER_PARTITION` (src/config.ts).
+ * event loop: `maxBytes` bounds that stretch (4 MiB: under 110 ms on the bench machine, so
+ * `/healthz` answers within 250 ms during a replay; 8 MiB blocked for up to 250 ms on a slow minute
+ * of the VM and 32 MiB for over 300 ms, neither replaying faster; docs/ingestion.md "Batches and
+ * fetch settings"). `FETCH_MAX_BYTES` / `FETCH_MAX_BYTES_PER_PARTITION` (src/config.ts).
  */
 export const DEFAULT_FETCH: Readonly<FetchSettings> = {
   maxBytesPerPartition: 1024 * 1024,
-  maxBytes: 8 * 1024 * 1024,
+  maxBytes: 4 * 1024 * 1024,
   minBytes: 1,
   maxWaitTimeInMs: 500,
 };
