@@ -12,9 +12,9 @@
  * (removed.ts keeps them with the time each is due).
  *
  * `exportRecords()` / `ProjectionStore.fromRecords(records)` are the snapshot API
- * (src/snapshot/codec.ts; the shapes in fold-state.ts): the fold state as the store keeps it (its own records, not copies:
- * encode them before applying more events), and a store adopting such records that folds on
- * exactly as the original would. `exportImage()` is the same state as plain data (views), for
+ * (src/snapshot/codec.ts; the shapes in fold-state.ts): the fold state as the store keeps it (its
+ * own records, not copies: encode them before applying more events), and a store adopting such
+ * records that folds on exactly as the original would. `exportImage()` is the same state as plain data (views), for
  * comparing two stores.
  *
  * `pruneTombstones()` drops the tombstones of removed intents that are older than

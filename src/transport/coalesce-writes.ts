@@ -43,8 +43,8 @@ interface EngineTransport {
 export interface EngineConn {
   readonly transport: EngineTransport;
   readonly readyState: string;
-  /** packets waiting to be flushed (engine.io's `Socket.writeBuffer`) */
-  readonly writeBuffer: readonly unknown[];
+  /** packets waiting to be flushed (engine.io's `Socket.writeBuffer`; without it, the order is the holding order) */
+  readonly writeBuffer?: readonly unknown[];
   on(event: 'flush' | 'drain' | 'packetCreate', listener: (packet: never) => void): unknown;
 }
 
@@ -107,7 +107,7 @@ export class WriteCoalescer {
     const held = this.held.splice(0);
     // the shortest first (a per-intent socket's one packet before an all-intents socket's many):
     // each write may wake a client that takes the CPU before the next write is made
-    held.sort((a, b) => a.conn.writeBuffer.length - b.conn.writeBuffer.length);
+    held.sort((a, b) => (a.conn.writeBuffer?.length ?? 0) - (b.conn.writeBuffer?.length ?? 0));
     for (const h of held) {
       if (h.transport.writable) continue;
       h.transport.writable = true;
