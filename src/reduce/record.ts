@@ -90,12 +90,6 @@ export const commonOf = (
 ): Common => ({ solver, fromChain, toChain, error, failureReason, removedAt, dedupHorizon });
 /** Whether `c` is a record's own (it holds removedAt or dedupHorizon), not a shared one. */
 export const isOwn = (c: Common): boolean => c.removedAt !== null || c.dedupHorizon !== null;
-/** `c` with `field` set to `value` (a new object). */
-export const commonWith = <K extends keyof Common>(c: Common, field: K, value: Common[K]): Common => {
-  const n = commonOf(c.solver, c.fromChain, c.toChain, c.error, c.failureReason, c.removedAt, c.dedupHorizon) as Mutable<Common>;
-  n[field] = value;
-  return n;
-};
 export const NO_COMMON: Common = Object.freeze(commonOf(null, null, null, null, null));
 
 export class IntentRecord {
@@ -145,9 +139,6 @@ export class IntentRecord {
     // (exact for every state below 2^53: ToInt32 keeps it modulo 2^32, a multiple of VERSION_UNIT)
     return this.state & (VERSION_UNIT - 1);
   }
-  set bits(b: number) {
-    this.state = this.state - this.bits + b;
-  }
   /** events applied to this projection (at most MAX_VERSION) */
   get version(): number {
     return (this.state - this.bits) / VERSION_UNIT;
@@ -164,7 +155,7 @@ export class IntentRecord {
     const c = this.common;
     if (h === c.dedupHorizon) return;
     if (isOwn(c)) (c as Mutable<Common>).dedupHorizon = h;
-    else this.common = commonWith(c, 'dedupHorizon', h);
+    else this.common = commonOf(c.solver, c.fromChain, c.toChain, c.error, c.failureReason, c.removedAt, h);
   }
 
   get solver(): string | null {

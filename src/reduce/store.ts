@@ -14,8 +14,8 @@
  * `exportRecords()` / `ProjectionStore.fromRecords(records)` are the snapshot API
  * (src/snapshot/codec.ts; the shapes in fold-state.ts): the fold state as the store keeps it (its
  * own records, not copies: encode them before applying more events), and a store adopting such
- * records that folds on exactly as the original would. `exportImage()` is the same state as plain data (views), for
- * comparing two stores.
+ * records that folds on exactly as the original would. `exportImage()` is the same state as plain
+ * data (views), for comparing two stores.
  *
  * `pruneTombstones()` drops the tombstones of removed intents that are older than
  * `tombstoneRetentionMs` in event time, oldest first. Event time here is the housekeeping clock

@@ -35,7 +35,7 @@ const HEADER_BYTES = 6 * 4 + 3 * 8;
 
 /**
  * number fields of a record (nullable ones as NaN); t0 and removedAt are constructor arguments,
- * removedAt, createdAt and dedupHorizon are kept in the record's `rare` side object
+ * removedAt and dedupHorizon are kept in the record's `common` (its own copy when set)
  */
 const NUMBER_FIELDS = [
   't0',
@@ -57,11 +57,8 @@ const TEXT_COLUMNS = 1 + TEXT_FIELDS.length;
 /** the texts of a `Common`, by dictionary reference */
 const COMMON_TEXTS = ['solver', 'error', 'failureReason'] as const satisfies readonly (keyof Common)[];
 
-/**
- * derived from `state` (bits, version, the statuses) or `common` (its values) by getters, or the
- * side object `rare` (stored as its NUMBER_FIELDS): not stored themselves
- */
-type Derived = 'status' | 'proofStatus' | 'htlcState' | 'bits' | 'version' | 'rare' | keyof Common;
+/** derived from `state` (bits, version, the statuses) or `common` (its values) by getters: not stored themselves */
+type Derived = 'status' | 'proofStatus' | 'htlcState' | 'bits' | 'version' | keyof Common;
 type Stored = (typeof NUMBER_FIELDS | typeof TEXT_FIELDS | typeof DEDUP_FIELDS)[number] | 'common';
 /**
  * Compiles only while the lists above name every field of `IntentRecord`: a field added to
