@@ -212,6 +212,7 @@ describe('dashboard filters', () => {
     // about the intent wait until released, then a marker frame tells when the page has read them
     const held: string[] = [];
     let lagging = true;
+    let allAcked = false; // the server has answered the page's subscribe:all: the room is joined
     const lag: { release: ((marker: string) => void) | null } = { release: null };
     const lagged = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await lagged.routeWebSocket(/\/socket\.io\//, (ws) => {
@@ -229,6 +230,7 @@ describe('dashboard filters', () => {
         server.send(m);
       });
       server.onMessage((m) => {
+        if (all && typeof m === 'string' && m.startsWith('43')) allAcked = true;
         if (all && typeof m === 'string' && m.startsWith('42["mempool:stats"') && !lagging) return; // the marker stays shown
         if (all && lagging && typeof m === 'string' && m.includes(id)) held.push(m);
         else ws.send(m);
@@ -237,6 +239,9 @@ describe('dashboard filters', () => {
     try {
       await lagged.goto(`${url}/?fromChain=${chain}&status=executing`);
       await expect.poll(() => lagged.getByTestId('filter-state').getAttribute('data-state'), { timeout: 10_000 }).toBe('live');
+      // both connections must be in their rooms before the intent's first record, or the lagging one
+      // never sees the states before it came to match (the filter going live says nothing of it)
+      await expect.poll(() => allAcked, { timeout: 10_000 }).toBe(true);
       await produceApplied(lifecycle(id, Date.parse('2027-06-04T00:00:00Z'), chain).toExecuting);
       const row = lagged.locator(`[data-testid="intent-row"][data-intent-id="${id}"]`);
       await expect.poll(() => row.getAttribute('data-status'), { timeout: 15_000 }).toBe('executing');
