@@ -87,6 +87,8 @@ const settingsSchema = z.object({
   FETCH_MAX_BYTES: int('FETCH_MAX_BYTES', 65_536, 1_073_741_824).default(4 * 1024 * 1024),
   /** most bytes one fetch response brings per partition (a record larger than this is still fetched whole) */
   FETCH_MAX_BYTES_PER_PARTITION: int('FETCH_MAX_BYTES_PER_PARTITION', 65_536, 1_073_741_824).default(1024 * 1024),
+  /** the heap may grow this many percent past what the last full GC left alive (V8 --heap-growing-percent; 0: V8's own choice, up to 4× the live heap) */
+  HEAP_GROWTH_PERCENT: int('HEAP_GROWTH_PERCENT', 0, 1000).default(100),
   /** records waiting but none applied for this long (consumer crashing, DLQ unwritable, unreadable batch) → /readyz 503 */
   STALL_READY_MS: int('STALL_READY_MS', 200, 3_600_000).default(15_000),
   /** input records (that changed something) whose emissions a client can resume from (docs/resume.md) */

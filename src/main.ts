@@ -4,6 +4,7 @@
  * SIGTERM/SIGINT within SHUTDOWN_TIMEOUT_MS.
  */
 import { type Config, inputTopics, topicList } from './config.js';
+import { applyHeapGrowth } from './heap-growth.js';
 import { openEmbeddedIngestion, type SimulatorSettings } from './ingest/embedded-ingestion.js';
 import type { Ingestion } from './ingest/ingestion.js';
 import { createKafka } from './ingest/kafka-client.js';
@@ -38,6 +39,7 @@ export const EMBEDDED_BANNER =
 /** Starts the service in the mode the config asks for. Throws on a bad config or an unreachable broker. */
 export async function startApp(opts: AppOptions): Promise<App> {
   const { config, logger } = opts;
+  applyHeapGrowth(config.HEAP_GROWTH_PERCENT); // before the state is built (src/heap-growth.ts)
   const { mode, ingestion, snapshots } = await openIngestion(opts);
   let service: Service;
   try {
