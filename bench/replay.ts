@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { replaySource } from '../src/commands/replay.js';
-import { loadConfig } from '../src/config.js';
+import { configSchema, loadConfig } from '../src/config.js';
+import { applyHeapGrowth } from '../src/heap-growth.js';
 import { createKafka } from '../src/ingest/kafka-client.js';
 import { KafkaSource, kafkaSourceOptionsFromConfig } from '../src/ingest/kafka-source.js';
 import type { EventSource } from '../src/ingest/source.js';
@@ -287,6 +288,8 @@ async function prepare(kafka: ReturnType<typeof client>): Promise<Prepared> {
 }
 
 async function main(): Promise<void> {
+  // the heap growing factor the service sets at start (src/main.ts), for drain and service alike
+  applyHeapGrowth(configSchema.parse({ HEAP_GROWTH_PERCENT: process.env['HEAP_GROWTH_PERCENT'] }).HEAP_GROWTH_PERCENT);
   const broker = await benchBroker();
   try {
     const kafka = client(broker.brokers, 'bench-replay');
