@@ -28,6 +28,10 @@ const brokerList = list.pipe(
 
 const topic = (name: string) => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, `${name} must be a Kafka topic name (letters, digits, . _ -)`);
 
+/** fetch sizes (src/ingest/consumer-runner.ts `DEFAULT_FETCH` uses the same; docs/ingestion.md "Batches and fetch settings") */
+export const DEFAULT_FETCH_MAX_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_FETCH_MAX_BYTES_PER_PARTITION = 1024 * 1024;
+
 const settingsSchema = z.object({
   KAFKA_BROKERS: brokerList.optional(),
   KAFKA_TOPIC_LIFECYCLE: topic('KAFKA_TOPIC_LIFECYCLE').default('intents.lifecycle'),
@@ -84,9 +88,9 @@ const settingsSchema = z.object({
   /** partitions added to an input topic are consumed within this long (consumer metadata refresh) */
   METADATA_REFRESH_MS: int('METADATA_REFRESH_MS', 100, 3_600_000).default(30_000),
   /** most bytes one fetch response brings (all partitions): kafkajs decodes one response in one stretch of the event loop */
-  FETCH_MAX_BYTES: int('FETCH_MAX_BYTES', 65_536, 1_073_741_824).default(4 * 1024 * 1024),
+  FETCH_MAX_BYTES: int('FETCH_MAX_BYTES', 65_536, 1_073_741_824).default(DEFAULT_FETCH_MAX_BYTES),
   /** most bytes one fetch response brings per partition (a record larger than this is still fetched whole) */
-  FETCH_MAX_BYTES_PER_PARTITION: int('FETCH_MAX_BYTES_PER_PARTITION', 65_536, 1_073_741_824).default(1024 * 1024),
+  FETCH_MAX_BYTES_PER_PARTITION: int('FETCH_MAX_BYTES_PER_PARTITION', 65_536, 1_073_741_824).default(DEFAULT_FETCH_MAX_BYTES_PER_PARTITION),
   /** the heap may grow this many percent past what the last full GC left alive (V8 --heap-growing-percent; 0: V8's own choice, up to 4× the live heap) */
   HEAP_GROWTH_PERCENT: int('HEAP_GROWTH_PERCENT', 0, 1000).default(100),
   /** records waiting but none applied for this long (consumer crashing, DLQ unwritable, unreadable batch) → /readyz 503 */

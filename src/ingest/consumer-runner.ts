@@ -7,6 +7,7 @@
  * Batches and events of any consumer but the live one are ignored.
  */
 import type { Consumer, EachBatchPayload, RetryOptions } from 'kafkajs';
+import { DEFAULT_FETCH_MAX_BYTES, DEFAULT_FETCH_MAX_BYTES_PER_PARTITION } from '../config.js';
 import type { Logger } from '../log.js';
 import type { KafkaClient } from './kafka-client.js';
 import { errorOf, withTimeout } from './kafka-util.js';
@@ -32,8 +33,8 @@ export interface FetchSettings {
  * fetch settings"). `FETCH_MAX_BYTES` / `FETCH_MAX_BYTES_PER_PARTITION` (src/config.ts).
  */
 export const DEFAULT_FETCH: Readonly<FetchSettings> = {
-  maxBytesPerPartition: 1024 * 1024,
-  maxBytes: 4 * 1024 * 1024,
+  maxBytesPerPartition: DEFAULT_FETCH_MAX_BYTES_PER_PARTITION,
+  maxBytes: DEFAULT_FETCH_MAX_BYTES,
   minBytes: 1,
   maxWaitTimeInMs: 500,
 };
