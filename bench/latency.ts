@@ -31,6 +31,12 @@
  *   (bench/lib/service-probe.ts, loaded into the service; BENCH_PROBE_CPU_PROFILE /
  *   BENCH_PROBE_HEAP_PROFILE=file also profile just that traffic, see bench/lib/profile-summary.py).
  *
+ * - Besides the whole run's p99 (decided by its few slowest bursts), `steady` gives the median over
+ *   the measured seconds of each second's p99, for the clients and the plain consumer alike.
+ * - The client processes stand for browsers on other machines; they run as SCHED_BATCH so that a
+ *   client woken by the service's write does not take the CPU from the service in the middle of its
+ *   flush (bench/lib/service.ts `BENCH_CLIENT_SCHED`; `other` for the kernel's default policy).
+ *
  * - `--client-procs n` spreads the per-intent clients over n processes (the scale run: 10,000
  *   sockets); the service's RSS before the clients connect and after is reported per socket.
  *
@@ -49,8 +55,8 @@ import { decodeRecord } from '../src/ingest/decode.js';
 import { ProjectionStore } from '../src/reduce/store.js';
 import { generateLifecycle } from '../src/sim/lifecycle.js';
 import { createRng, type Rng } from '../src/sim/prng.js';
-import { forkModule, runMain, spawnService, stopAll } from './lib/service.js';
-import { arg, summary } from './lib/dataset.js';
+import { clientScheduling, forkModule, runMain, spawnService, stopAll } from './lib/service.js';
+import { arg, median, summary } from './lib/dataset.js';
 import {
   benchBroker,
   client,
@@ -149,6 +155,23 @@ function plan(): Plan {
   };
 }
 
+/**
+ * The median, over the seconds of the run (by produce time, seconds with at least 50 samples), of
+ * each second's p99: what an ordinary second looks like, where the whole run's p99 is decided by its
+ * few slowest bursts (docs/ingestion.md "Where the p99 comes from").
+ */
+function medianSecondP99(produced: readonly number[], latency: readonly number[]): number {
+  const seconds = new Map<number, number[]>();
+  for (let i = 0; i < produced.length; i++) {
+    const s = Math.floor(produced[i]! / 1000);
+    let xs = seconds.get(s);
+    if (xs === undefined) seconds.set(s, (xs = []));
+    xs.push(latency[i]!);
+  }
+  const p99s = [...seconds.values()].filter((xs) => xs.length >= 50).map((xs) => latencySummary(xs).p99);
+  return p99s.length === 0 ? Number.NaN : median(p99s);
+}
+
 /** Emissions the service must send for the live events (counted by folding them in-process). */
 function expected(p: Plan): { perIntentStatus: number; allNew: number; allStatusChanged: number; allLive: number } {
   const store = new ProjectionStore();
@@ -215,8 +238,8 @@ interface ClientResult {
   counts: ClientCounts;
   perIntent: LatencySummary;
   allRoom: LatencySummary;
-  perIntentRaw: Split<number[]> & { total: number[] };
-  allRoomRaw: Split<number[]> & { total: number[] };
+  perIntentRaw: Split<number[]> & { total: number[]; produced: number[] };
+  allRoomRaw: Split<number[]> & { total: number[]; produced: number[] };
   eventLoopDelayMs: { p99: number; max: number };
   cpuCores: number;
 }
@@ -428,6 +451,7 @@ async function main(): Promise<void> {
     // only events produced from here on count (history and warm-up do not)
     let measureFrom = Number.POSITIVE_INFINITY;
     const plainLat: number[] = [];
+    const plainAt: number[] = [];
     let historySeen = 0;
     await consumer.connect();
     await consumer.subscribe({ topics: [topics.lifecycle, topics.proofs], fromBeginning: true });
@@ -438,8 +462,10 @@ async function main(): Promise<void> {
         const now = Date.now();
         for (const m of batch.messages) {
           const at = Date.parse((JSON.parse(m.value!.toString()) as { occurredAt: string }).occurredAt);
-          if (at >= measureFrom) plainLat.push(now - at);
-          else historySeen++;
+          if (at >= measureFrom) {
+            plainLat.push(now - at);
+            plainAt.push(at);
+          } else historySeen++;
         }
       },
     });
@@ -534,6 +560,17 @@ async function main(): Promise<void> {
     const plain = latencySummary(plainLat);
     const ratios = { perIntentP99: ratio(ri.perIntent.p99, plain.p99), allRoomP99: ratio(ra.allRoom.p99, plain.p99) };
     const goals = { perIntent: ratios.perIntentP99 <= GOALS.perIntent, allRoom: ratios.allRoomP99 <= GOALS.allRoom };
+    const steadyP99 = {
+      perIntent: medianSecondP99(
+        ris.flatMap((r) => r.perIntentRaw.produced),
+        ris.flatMap((r) => r.perIntentRaw.total),
+      ),
+      allRoom: medianSecondP99(
+        ras.flatMap((r) => r.allRoomRaw.produced),
+        ras.flatMap((r) => r.allRoomRaw.total),
+      ),
+      plainKafka: medianSecondP99(plainAt, plainLat),
+    };
     const c = {
       perIntent: ri.counts.perIntent,
       allNew: ra.counts.allNew,
@@ -556,6 +593,15 @@ async function main(): Promise<void> {
       // p99 against the plain consumer's, and the issue's goals (<= 1.5x, <= 2x)
       ratios,
       goalsMet: goals,
+      // the median over the measured seconds of each second's p99 (by produce time), and its ratios:
+      // the gap of an ordinary second, without the few bursts that decide the whole run's p99
+      steady: {
+        ...steadyP99,
+        perIntentRatio: ratio(steadyP99.perIntent, steadyP99.plainKafka),
+        allRoomRatio: ratio(steadyP99.allRoom, steadyP99.plainKafka),
+      },
+      // how the client processes were scheduled (bench/lib/service.ts BENCH_CLIENT_SCHED)
+      clientScheduling: clientScheduling(),
       // produce → emission computed (server) and emission → receipt (delivery), see bench/lib/latency-clients.ts
       split: {
         perIntent: {

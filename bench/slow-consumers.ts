@@ -26,7 +26,7 @@ import { freePort } from '../test/support/ports.js';
 import type { Producer } from 'kafkajs';
 import { generateLifecycle } from '../src/sim/lifecycle.js';
 import { createRng } from '../src/sim/prng.js';
-import { forkModule, runMain, spawnService, stopAll } from './lib/service.js';
+import { clientScheduling, forkModule, runMain, spawnService, stopAll } from './lib/service.js';
 import { arg, summary } from './lib/dataset.js';
 import { benchBroker, client, createTopics, fastProducer, log, uniqueName, type LatencySummary } from './lib/kafka.js';
 
@@ -265,6 +265,8 @@ async function main(): Promise<void> {
     baseline,
     withStalled,
     healthyP99Ratio: p99Ratio,
+    // how the client processes were scheduled (bench/lib/service.ts BENCH_CLIENT_SCHED)
+    clientScheduling: clientScheduling(),
     verdict: {
       rssGrowthWithin100MiB: withStalled.rssGrowthMiB <= 100,
       everyStalledDisconnected: withStalled.slowConsumerDisconnects >= stalled,

@@ -58,11 +58,12 @@ class Samples {
     this.delivery.push(now - p.timestamp);
   }
 
-  /** Latencies (total, server, delivery) of the payloads produced at or after `from`. */
-  since(from: number): { total: number[]; server: number[]; delivery: number[] } {
-    const out = { total: [] as number[], server: [] as number[], delivery: [] as number[] };
+  /** Latencies (total, server, delivery) of the payloads produced at or after `from`, and when each was produced. */
+  since(from: number): { total: number[]; server: number[]; delivery: number[]; produced: number[] } {
+    const out = { total: [] as number[], server: [] as number[], delivery: [] as number[], produced: [] as number[] };
     for (let i = 0; i < this.produced.length; i++) {
       if (this.produced[i]! < from) continue;
+      out.produced.push(this.produced[i]!);
       out.total.push(this.server[i]! + this.delivery[i]!);
       out.server.push(this.server[i]!);
       out.delivery.push(this.delivery[i]!);

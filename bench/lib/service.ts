@@ -2,7 +2,7 @@
  * The processes of a benchmark: the service (`serve`, run through tsx from this checkout) and the
  * client modules it forks, and stopping them all at the end.
  */
-import { type ChildProcess, fork, type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork, type SpawnOptions, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,10 +38,41 @@ export function spawnService(o: ServiceOptions): ChildProcess {
   });
 }
 
-/** A client module of bench/lib (an IPC child through tsx), added to `children`. */
+/**
+ * How the client processes are scheduled: `BENCH_CLIENT_SCHED`, `batch` (default) or `other`.
+ * They stand for browsers on other machines, but here they share the service's two CPUs, and under
+ * the kernel's default policy a client that the service's socket write wakes may take the CPU from
+ * the service at once, in the middle of its flush: the service then waits inside `writev` until
+ * that client has parsed its packets (docs/ingestion.md "Clients on the service's CPUs"). `batch`
+ * runs them as SCHED_BATCH (`chrt -b`): the same fair share of CPU time, without that wake-up
+ * preemption. `other` keeps the default policy (the setting of the figures before 2026-12-02).
+ */
+const CLIENT_SCHED = (() => {
+  const v = process.env['BENCH_CLIENT_SCHED'] ?? 'batch';
+  if (v !== 'batch' && v !== 'other') throw new Error(`BENCH_CLIENT_SCHED must be batch or other, got "${v}"`);
+  return v;
+})();
+let schedFailure: string | null = null;
+
+function schedule(pid: number | undefined): void {
+  if (CLIENT_SCHED !== 'batch' || schedFailure !== null || pid === undefined) return;
+  try {
+    // -a: every thread the process has so far; the threads it starts later inherit the policy
+    execFileSync('chrt', ['-a', '-b', '-p', '0', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    schedFailure = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    process.stderr.write(`bench: client processes keep the default scheduling policy (chrt -b failed: ${schedFailure})\n`);
+  }
+}
+
+/** The policy the client processes ran under (`other` if `batch` could not be set), for the summaries. */
+export const clientScheduling = (): 'batch' | 'other' => (CLIENT_SCHED === 'batch' && schedFailure === null ? 'batch' : 'other');
+
+/** A client module of bench/lib (an IPC child through tsx, scheduled as `clientScheduling`), added to `children`. */
 export function forkModule(file: string, children: ChildProcess[]): ChildProcess {
   const c = fork(join(ROOT, file), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.push(c);
+  schedule(c.pid);
   return c;
 }
 
