@@ -40,8 +40,9 @@ type ParentMessage =
   | { readonly type: 'report' }
   | { readonly type: 'finish'; readonly from: number };
 
-const send = (m: unknown): void => {
-  process.send?.(m);
+/** `then`: once the message is handed to the IPC channel (a process that exits before loses it). */
+const send = (m: unknown, then: () => void = () => undefined): void => {
+  process.send?.(m, then);
 };
 
 const sockets: Client[] = [];
@@ -180,18 +181,23 @@ process.on('message', (raw) => {
     case 'finish': {
       const perIntent = perIntentSamples.since(m.from);
       const all = allSamples.since(m.from);
-      send({
-        type: 'result',
-        counts,
-        perIntent: latencySummary(perIntent.total),
-        allRoom: latencySummary(all.total),
-        perIntentRaw: perIntent,
-        allRoomRaw: all,
-        eventLoopDelayMs: { p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
-        cpuCores: cpuCores(),
-      });
-      for (const s of sockets) s.disconnect();
-      setTimeout(() => process.exit(0), 200);
+      // (the result is large at scale: exit only once it is handed over, or the parent never gets it)
+      send(
+        {
+          type: 'result',
+          counts,
+          perIntent: latencySummary(perIntent.total),
+          allRoom: latencySummary(all.total),
+          perIntentRaw: perIntent,
+          allRoomRaw: all,
+          eventLoopDelayMs: { p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
+          cpuCores: cpuCores(),
+        },
+        () => {
+          for (const s of sockets) s.disconnect();
+          setTimeout(() => process.exit(0), 200);
+        },
+      );
       break;
     }
     default: {
