@@ -43,7 +43,7 @@ export function spawnService(o: ServiceOptions): ChildProcess {
  * They stand for browsers on other machines, but here they share the service's two CPUs, and under
  * the kernel's default policy a client that the service's socket write wakes may take the CPU from
  * the service at once, in the middle of its flush: the service then waits inside `writev` until
- * that client has parsed its packets (docs/ingestion.md "Clients on the service's CPUs"). `batch`
+ * that client has parsed its packets (docs/ingestion.md "Where the p99 comes from, and clients on the service's CPUs"). `batch`
  * runs them as SCHED_BATCH (`chrt -b`): the same fair share of CPU time, without that wake-up
  * preemption. `other` keeps the default policy (the setting of the figures before 2026-12-02).
  */
@@ -53,20 +53,23 @@ const CLIENT_SCHED = (() => {
   return v;
 })();
 let schedFailure: string | null = null;
+let scheduled = 0;
 
 function schedule(pid: number | undefined): void {
   if (CLIENT_SCHED !== 'batch' || schedFailure !== null || pid === undefined) return;
   try {
     // -a: every thread the process has so far; the threads it starts later inherit the policy
     execFileSync('chrt', ['-a', '-b', '-p', '0', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    scheduled++;
   } catch (err) {
     schedFailure = err instanceof Error ? err.message.split('\n')[0]! : String(err);
     process.stderr.write(`bench: client processes keep the default scheduling policy (chrt -b failed: ${schedFailure})\n`);
   }
 }
 
-/** The policy the client processes ran under (`other` if `batch` could not be set), for the summaries. */
-export const clientScheduling = (): 'batch' | 'other' => (CLIENT_SCHED === 'batch' && schedFailure === null ? 'batch' : 'other');
+/** The policy the client processes ran under, for the summaries (`mixed`: `batch` failed after some were set). */
+export const clientScheduling = (): 'batch' | 'other' | 'mixed' =>
+  CLIENT_SCHED === 'other' ? 'other' : schedFailure === null ? 'batch' : scheduled > 0 ? 'mixed' : 'other';
 
 /** A client module of bench/lib (an IPC child through tsx, scheduled as `clientScheduling`), added to `children`. */
 export function forkModule(file: string, children: ChildProcess[]): ChildProcess {
