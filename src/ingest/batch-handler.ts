@@ -1,8 +1,10 @@
 /**
- * Fetched batches of the Kafka source: each is queued and applied behind kafkajs, which fetches
+ * Fetched batches of the Kafka source: each is queued and applied behind kafkajs, which may fetch
  * the next batches meanwhile (kafkajs fetches again only once every `eachBatch` of a fetch
- * returned, so a handler that applied in place would add a whole fetch round trip to the latency
- * of every record that arrives while it applies: docs/ingestion.md "Live latency"). One queue for
+ * returned). It does during the replay, in the pipeline's yields; live, where an apply is short
+ * and never yields, kafkajs's next fetch still comes after the applies of its response
+ * (docs/ingestion.md "When the next fetch is sent, traced": starting the queue later was measured
+ * and gains nothing). One queue for
  * all partitions, applied in order, so each partition's order holds. `eachBatch` returns as soon
  * as the batches queued and not yet started hold at most `maxQueuedBytes`; kafkajs waits in
  * `eachBatch` otherwise, which is the backpressure (and bounds the memory of fetched batches).
