@@ -4,10 +4,10 @@
  * returned). It does during the replay, in the pipeline's yields; live, where an apply is short
  * and never yields, kafkajs's next fetch still comes after the applies of its response
  * (docs/ingestion.md "When the next fetch is sent, traced": starting the queue later was measured
- * and gains nothing). One queue for
- * all partitions, applied in order, so each partition's order holds. `eachBatch` returns as soon
- * as the batches queued and not yet started hold at most `maxQueuedBytes`; kafkajs waits in
- * `eachBatch` otherwise, which is the backpressure (and bounds the memory of fetched batches).
+ * and gains nothing). One queue for all partitions, applied in order, so each partition's order
+ * holds. `eachBatch` returns as soon as the batches queued and not yet started hold at most
+ * `maxQueuedBytes`; kafkajs waits in `eachBatch` otherwise, which is the backpressure (and bounds
+ * the memory of fetched batches).
  *
  * Applying a batch hands the records this process has not applied yet to `onBatch` in chunks, and
  * moves the partition's position (`ReplayTracker`) only after a chunk was applied. Records below
