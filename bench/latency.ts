@@ -25,11 +25,13 @@
  *   (produce → the service computed the emission) and `delivery` (→ receipt), see
  *   bench/lib/latency-clients.ts; the client processes' event-loop delay and the service's CPU use
  *   are reported with it.
- * - What one live record costs the service, figures the machine's load hardly moves (unlike p99):
- *   `perRecord` = CPU µs, heap bytes allocated, collections, and socket writes (`writev`/`write`
- *   system calls, from `perf stat` when installed) over the measured traffic ÷ its records
- *   (bench/lib/service-probe.ts, loaded into the service; BENCH_PROBE_CPU_PROFILE /
- *   BENCH_PROBE_HEAP_PROFILE=file also profile just that traffic, see bench/lib/profile-summary.py).
+ * - What one live record costs the service: `perRecord` = CPU µs, heap bytes allocated,
+ *   collections, and socket writes (`writev`/`write` system calls, from `perf stat` when installed)
+ *   over the measured traffic ÷ its records (bench/lib/service-probe.ts, loaded into the service;
+ *   BENCH_PROBE_CPU_PROFILE / BENCH_PROBE_HEAP_PROFILE=file also profile just that traffic, see
+ *   bench/lib/profile-summary.py). Steadier than p99, but not a fixed cost: the service fetches as
+ *   often as it can, so these move with how many records one fetch holds (`write` per record shows
+ *   it; docs/ingestion.md "When the next fetch is sent, traced").
  *
  * - Besides the whole run's p99 (decided by its few slowest bursts), `steady` gives the median over
  *   the measured seconds of each second's p99, for the clients and the plain consumer alike.
