@@ -27,6 +27,7 @@ import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
 import type { HandshakeRefusal } from '../contract/socket.js';
 import type { Logger } from '../log.js';
+import { FoldedLog } from './folded-log.js';
 import type { Metrics } from './metrics.js';
 
 export type ConnectionLimit = HandshakeRefusal['limit'];
@@ -53,8 +54,6 @@ interface Reservation {
 const RESERVATION = Symbol('connection-limits reservation');
 type ReservedRequest = IncomingMessage & { [RESERVATION]?: Reservation };
 
-/** How long refusal log lines of one kind are folded into one. */
-const LOG_INTERVAL_MS = 10_000;
 const FD_SAMPLE_MS = 1000;
 
 interface EngineLike {
@@ -69,11 +68,13 @@ export class ConnectionLimits {
   private fdSampledAt = Number.NEGATIVE_INFINITY;
   private readonly fdLimit: number | null;
   private readonly openFds: () => number;
-  private readonly lastLog = new Map<string, { at: number; suppressed: number }>();
+  /** one refusal line per limit per 10 s (folded-log.ts) */
+  private readonly log: FoldedLog;
 
   constructor(private readonly opts: ConnectionLimitsOptions) {
     this.fdLimit = opts.fdLimit === undefined ? readFdLimit() : opts.fdLimit;
     this.openFds = opts.openFds ?? countOpenFds;
+    this.log = new FoldedLog(opts.logger, 'refusedSinceLastLine');
   }
 
   /** Engine.IO connections currently counted (total). */
@@ -183,21 +184,9 @@ export class ConnectionLimits {
 
   private count(limit: ConnectionLimit, who: string): void {
     this.opts.metrics.connectionsRefused.inc({ reason: limit });
-    const now = Date.now();
-    const last = this.lastLog.get(limit);
-    if (last !== undefined && now - last.at < LOG_INTERVAL_MS) {
-      last.suppressed++;
-      return;
-    }
-    this.lastLog.set(limit, { at: now, suppressed: 0 });
-    this.opts.logger.warn(
-      {
-        limit,
-        from: who,
-        connections: this.total,
-        fdLimit: this.fdLimit,
-        refusedSinceLastLine: last?.suppressed ?? 0,
-      },
+    this.log.warn(
+      limit,
+      { limit, from: who, connections: this.total, fdLimit: this.fdLimit },
       `connection refused: ${refusal(limit).message}`,
     );
   }

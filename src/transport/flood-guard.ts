@@ -12,6 +12,8 @@
  *
  * Engine.IO's own heartbeats (ping/pong) are not messages and are never limited.
  */
+import type { Logger } from '../log.js';
+import { FoldedLog } from './folded-log.js';
 import type { Metrics } from './metrics.js';
 import { monotonicMs, TokenBucket } from './rate-limit.js';
 
@@ -98,7 +100,11 @@ interface FloodServer {
     on(
       event: 'connection',
       listener: (
-        conn: ConnLike & { close(discard?: boolean): unknown; readonly transport: { readonly socket?: { terminate?: () => void } } },
+        conn: ConnLike & {
+          readonly remoteAddress?: string;
+          close(discard?: boolean): unknown;
+          readonly transport: { readonly socket?: { terminate?: () => void } };
+        },
       ) => void,
     ): unknown;
   };
@@ -106,6 +112,7 @@ interface FloodServer {
 }
 
 interface FloodSocket {
+  readonly id: string;
   readonly conn: object;
   emit(event: 'error', payload: { event: string; code: 'RATE_LIMITED'; message: string }): unknown;
   disconnect(close: boolean): unknown;
@@ -116,7 +123,9 @@ export function guardFloods(
   io: FloodServer,
   config: { readonly RATE_LIMIT_PER_SECOND: number; readonly FLOOD_FACTOR: number; readonly FLOOD_DISCONNECT_MS: number },
   metrics: Metrics,
+  logger: Pick<Logger, 'warn'>,
 ): void {
+  const log = new FoldedLog(logger, 'disconnectedSinceLastLine');
   const guard = new FloodGuard({
     perSecond: config.RATE_LIMIT_PER_SECOND,
     factor: config.FLOOD_FACTOR,
@@ -133,7 +142,13 @@ export function guardFloods(
         sockets.get(conn)?.emit('error', { event, code: 'RATE_LIMITED', message });
       },
       onFlood: () => {
-        sockets.get(conn)?.disconnect(true);
+        const socket = sockets.get(conn);
+        log.warn(
+          'flood',
+          { socket: socket?.id, from: conn.remoteAddress, limitPerSecond: config.RATE_LIMIT_PER_SECOND * config.FLOOD_FACTOR },
+          'client disconnected: more than FLOOD_FACTOR x RATE_LIMIT_PER_SECOND events per second for FLOOD_DISCONNECT_MS',
+        );
+        socket?.disconnect(true);
         // a flooder gets no graceful close: discard what it was sent, drop the TCP connection now
         const ws = conn.transport.socket;
         conn.close(true);

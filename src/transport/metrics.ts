@@ -135,7 +135,7 @@ export class Metrics {
   });
   readonly disconnects = new Counter({
     name: 'intent_projector_forced_disconnects_total',
-    help: 'Sockets disconnected by the server, by reason (slow_consumer, flood)',
+    help: 'Sockets disconnected by the server, by reason (slow_consumer, flood, invalid_packet, message_too_large)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

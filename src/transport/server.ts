@@ -25,6 +25,7 @@ import { onHttpTimeout } from './http-timeouts.js';
 import { createHttpApp } from './http-app.js';
 import { guardFloods } from './flood-guard.js';
 import { originCheck } from './origin-check.js';
+import { reportProtocolErrors } from './protocol-errors.js';
 import { SlowConsumers } from './slow-consumers.js';
 import { SocketHandlers, type IntentServer } from './socket-handlers.js';
 import { StatsBroadcaster } from './stats-broadcaster.js';
@@ -144,7 +145,8 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
   });
   const handlers = new SocketHandlers({ config, logger, metrics, store, clock, live, subscriptions });
   const slow = new SlowConsumers({ maxBytes: config.MAX_SOCKET_BUFFER_BYTES, graceMs: config.SLOW_CONSUMER_GRACE_MS, metrics, logger });
-  guardFloods(io, config, metrics);
+  guardFloods(io, config, metrics, logger);
+  reportProtocolErrors(io, config, metrics, logger);
   const writes = new WriteCoalescer((msg) => logger.warn(msg));
   io.on('connection', (socket) => {
     writes.attach(socket.conn as unknown as EngineConn, slow.track(socket));

@@ -3,9 +3,12 @@
  * a browser library never would: stop reading, or send without pause. Assertions are on what the
  * server counts (its buffer accounting, its metrics) and on what clients receive, not on timing.
  */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Logger } from '../../src/log.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FormattedIntent } from '../../src/contract/socket.js';
-import { ALL_INTENTS_ROOM, intentRoom } from '../../src/contract/socket.js';
+import { ALL_INTENTS_ROOM, errorSchema, intentRoom } from '../../src/contract/socket.js';
 import type { PositionedEmission } from '../../src/fanout/emissions.js';
 import type { Projection } from '../../src/reduce/projection.js';
 import { ProjectionStore } from '../../src/reduce/store.js';
@@ -64,6 +67,18 @@ async function highWater(harness: Harness): Promise<number> {
   await harness.metrics.scrape();
   return (await harness.metrics.bufferedBytesHighWater.get()).values[0]?.value ?? 0;
 }
+
+/** A logger whose JSON lines the test reads. */
+const captured = (): { lines: Record<string, unknown>[]; logger: Logger } => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n')) if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, logger: pino({ level: 'info' }, sink) };
+};
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -154,8 +169,10 @@ describe('slow consumers', () => {
 
 describe('floods', () => {
   it('a socket flooding events is disconnected; dropped events get no ack; a healthy socket keeps its answers', async () => {
+    const { lines, logger } = captured();
     h = await startHarness({
       live: true,
+      logger,
       env: { RATE_LIMIT_PER_SECOND: '20', FLOOD_FACTOR: '5', FLOOD_DISCONNECT_MS: '1000' },
     });
     const healthy = await h.connect('websocket');
@@ -179,6 +196,9 @@ describe('floods', () => {
       clearInterval(flood);
     }
     expect(await counter(h, 'disconnects', 'flood')).toBe(1);
+    const logged = lines.filter((l) => String(l['msg']).startsWith('client disconnected: more than FLOOD_FACTOR'));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 40, limitPerSecond: 100 });
     const dropped = (await h.metrics.droppedClientEvents.get()).values[0]?.value ?? 0;
     const acks = flooder.received.filter((t) => t.startsWith('43')).length;
     const errors = flooder.received.filter((t) => t.startsWith('42["error"')).length;
@@ -189,4 +209,52 @@ describe('floods', () => {
     expect(errors).toBeLessThan(dropped / 100);
     expect(healthy.connected).toBe(true);
   });
+});
+
+describe('packets that break the protocol', () => {
+  it('a packet Socket.IO cannot decode: the client reads INVALID_PAYLOAD, then only its connection is closed; counted and logged once', async () => {
+    const { lines, logger } = captured();
+    h = await startHarness({ live: true, logger });
+    const healthy = await h.connect('websocket');
+    // not JSON (a raw control character), a reserved event name, an event name that is not a string
+    const packets = ['42["subscribe:intent","\u0000"]', '42["connect"]', '42[{"a":1}]'];
+    for (const packet of packets) {
+      const bad = await RawSocketIo.connect(h.port);
+      raws.push(bad);
+      bad.send(packet);
+      const error = JSON.parse((await bad.next((t) => t.startsWith('42["error"'))).slice(2)) as [string, unknown];
+      expect(error[0]).toBe('error');
+      expect(errorSchema.parse(error[1])).toMatchObject({ event: '', code: 'INVALID_PAYLOAD' });
+      expect((error[1] as { message: string }).message).toMatch(
+        /^not a Socket\.IO packet this server can decode \(.+\); the connection is closed$/,
+      );
+      await bad.whenClosed();
+      expect(await emitAck(healthy, 'ping')).toEqual({ ok: true });
+    }
+    expect(await counter(h, 'disconnects', 'invalid_packet')).toBe(packets.length);
+    const errors = (await h.metrics.clientErrors.get()).values.find((v) => v.labels['code'] === 'INVALID_PAYLOAD')?.value;
+    expect(errors).toBe(packets.length);
+    // one line for the three (folded for 10 s), not one per client
+    const logged = lines.filter((l) => l['msg'] === 'client disconnected: a packet Socket.IO cannot decode');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 40, disconnectedSinceLastLine: 0 });
+    expect(healthy.connected).toBe(true);
+  });
+
+  it.each(['websocket', 'polling'] as const)(
+    'a message over MAX_MESSAGE_BYTES over %s: its connection closed, counted as message_too_large and logged',
+    async (transport) => {
+      const { lines, logger } = captured();
+      h = await startHarness({ live: true, logger, env: { MAX_MESSAGE_BYTES: '1024' } });
+      const healthy = await h.connect(transport);
+      const bad = await h.connect(transport);
+      const disconnected = new Promise<string>((resolve) => bad.once('disconnect', (reason) => resolve(reason)));
+      bad.emit('subscribe:intent', 'x'.repeat(4096));
+      expect(['transport close', 'transport error']).toContain(await disconnected);
+      await expect.poll(() => counter(h!, 'disconnects', 'message_too_large')).toBe(1);
+      expect(await counter(h, 'disconnects', 'invalid_packet')).toBe(0);
+      expect(lines.filter((l) => l['msg'] === 'client disconnected: a message larger than MAX_MESSAGE_BYTES (1024)')).toHaveLength(1);
+      expect(await emitAck(healthy, 'ping')).toEqual({ ok: true });
+    },
+  );
 });
