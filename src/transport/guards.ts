@@ -91,5 +91,8 @@ function refuse(code: ErrorCode, message: string): { ok: false; refusal: Refusal
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  return typeof v === 'undefined' ? 'nothing' : `a ${typeof v}`;
+  if (v instanceof Uint8Array) return 'binary data';
+  const t = typeof v;
+  if (t === 'undefined') return 'nothing';
+  return t === 'object' ? 'an object' : `a ${t}`;
 }

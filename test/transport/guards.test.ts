@@ -87,6 +87,10 @@ describe.each(TRANSPORTS)('client errors over %s', (transport) => {
       message: 'intentId is too long (502 characters)',
     });
     expect(await emitAck(c, 'unsubscribe:intent', 7)).toMatchObject({ ok: false, code: 'INVALID_PAYLOAD' });
+    expect(await emitAck(c, 'subscribe:intent', { intentId: A })).toMatchObject({ message: 'intentId must be a string, got an object' });
+    expect(await emitAck(c, 'subscribe:intent', new Uint8Array([1, 2]))).toMatchObject({
+      message: 'intentId must be a string, got binary data',
+    });
     // no ack: the error event alone
     const error = nextEvent(c, 'error');
     (c as unknown as { emit(e: string, ...a: unknown[]): void }).emit('subscribe:intent', 12);
