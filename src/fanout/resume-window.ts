@@ -37,7 +37,8 @@ export interface EmissionSource {
 export type Wants = (e: Routed, source: EmissionSource) => boolean;
 
 export type ResumeAnswer =
-  | { readonly ok: true; readonly emissions: readonly PositionedEmission[] }
+  /** `more`: the answer stopped at the limit; ask again from the last emission's position for the rest */
+  | { readonly ok: true; readonly emissions: readonly PositionedEmission[]; readonly more: boolean }
   | { readonly ok: false; readonly reason: 'outside_window' | 'ahead' };
 
 export class ResumeWindow {
@@ -136,9 +137,11 @@ export class ResumeWindow {
    * vector: emissions of the records not covered by `since`, the rest of the partially covered
    * record first, then in the node's order. Not ok when records `since` does not cover may have
    * left the window, or when the node has not applied everything `since` covers yet. With
-   * `intentId`, `wants` takes only emissions about that intent: the others are not read.
+   * `intentId`, `wants` takes only emissions about that intent: the others are not read. With
+   * `limit`, the answer ends after the record whose emissions reach it (`more`: the rest is asked
+   * for from the last emission's position; a paced resume, src/transport/subscriptions.ts).
    */
-  missed(since: Cut, vector: readonly number[], wants: Wants, intentId?: string): ResumeAnswer {
+  missed(since: Cut, vector: readonly number[], wants: Wants, intentId?: string, limit = Number.POSITIVE_INFINITY): ResumeAnswer {
     if (!reached(vector, since)) return { ok: false, reason: 'ahead' };
     for (let s = 0; s < this.floor.length; s++) {
       const f = this.floor[s];
@@ -170,13 +173,14 @@ export class ResumeWindow {
       const offset = this.offsets[r]!;
       if (covers(since, slot, offset, Number.POSITIVE_INFINITY)) continue;
       if (p !== null && slot === p.slot && offset === partialOffset) continue;
+      if (out.length >= limit) return { ok: true, emissions: out, more: true };
       let merged: number[] | null = null;
       this.emit(out, r, i, 0, wants, (k, last) => {
         merged ??= this.mergedVector(r, since.offsets);
         return { offsets: merged, partial: k < last ? { slot, index: k } : null };
       });
     }
-    return { ok: true, emissions: out };
+    return { ok: true, emissions: out, more: false };
   }
 
   /** Emissions `from`.. of the entry at position r (the i-th kept) that `wants` takes, positioned by `cut`. */

@@ -106,9 +106,13 @@ export class Stream {
     return decodePosition(this.hash, position);
   }
 
-  /** With `intentId`: `wants` takes only emissions about that intent (the others are not read). */
-  missed(since: Cut, wants: Wants, intentId?: string): ResumeAnswer {
-    return this.window.missed(since, this.vector, wants, intentId);
+  /**
+   * With `intentId`: `wants` takes only emissions about that intent (the others are not read).
+   * `limit`: the answer ends after the record whose emissions reach it (`more`: the rest is to be
+   * asked for from the last emission's position).
+   */
+  missed(since: Cut, wants: Wants, intentId?: string, limit?: number): ResumeAnswer {
+    return this.window.missed(since, this.vector, wants, intentId, limit);
   }
 
   /** Window entries pushed so far: emissions delivered from now on come from entries at or after it. */

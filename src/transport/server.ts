@@ -134,6 +134,7 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
   } catch {
     live = false;
   }
+  const slow = new SlowConsumers({ maxBytes: config.MAX_SOCKET_BUFFER_BYTES, graceMs: config.SLOW_CONSUMER_GRACE_MS, metrics, logger });
   const subscriptions = new Subscriptions({
     store,
     stream,
@@ -142,9 +143,15 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     clock,
     maxFilterSnapshot: config.MAX_FILTER_SNAPSHOT,
     resumeWaitMs: config.RESUME_WAIT_MS,
+    // a resume writes until the socket holds its bound (then it is slow, and the grace runs), and
+    // goes on once it drained to half of it (subscriptions.ts `resume`)
+    pace: {
+      bytes: config.MAX_SOCKET_BUFFER_BYTES,
+      held: (id) => slow.held(id),
+      whenBelow: (id, bytes, then) => slow.whenBelow(id, bytes, then),
+    },
   });
   const handlers = new SocketHandlers({ config, logger, metrics, store, clock, live, subscriptions });
-  const slow = new SlowConsumers({ maxBytes: config.MAX_SOCKET_BUFFER_BYTES, graceMs: config.SLOW_CONSUMER_GRACE_MS, metrics, logger });
   guardFloods(io, config, metrics, logger);
   reportProtocolErrors(io, config, metrics, logger);
   const writes = new WriteCoalescer((msg) => logger.warn(msg));

@@ -57,6 +57,8 @@ interface State {
   timer: NodeJS.Timeout | null;
   /** newest withheld payload per conflation key (`intent:status` per intent, `mempool:stats`) */
   readonly conflated: Map<string, { event: string; payload: unknown }>;
+  /** `whenBelow` callbacks, checked at each drain */
+  readonly belowWaiters: Set<{ readonly bytes: number; readonly then: () => void }>;
 }
 
 export class SlowConsumers {
@@ -87,11 +89,27 @@ export class SlowConsumers {
    */
   track(socket: IntentSocket): PacketHooks {
     const conn = socket.conn;
-    const state: State = { socket, queued: 0, inflight: 0, slow: false, lost: false, timer: null, conflated: new Map() };
+    const state: State = {
+      socket,
+      queued: 0,
+      inflight: 0,
+      slow: false,
+      lost: false,
+      timer: null,
+      conflated: new Map(),
+      belowWaiters: new Set(),
+    };
     this.states.set(socket.id, state);
     const onDrain = (): void => {
       state.inflight = 0;
       if (state.slow && state.queued < this.opts.maxBytes / 2) this.recover(state);
+      if (state.belowWaiters.size > 0 && state.socket.connected) {
+        for (const w of [...state.belowWaiters]) {
+          if (state.queued + state.inflight >= w.bytes) continue;
+          state.belowWaiters.delete(w);
+          w.then();
+        }
+      }
     };
     let transport = conn.transport as unknown as TransportLike;
     transport.on('drain', onDrain);
@@ -103,6 +121,7 @@ export class SlowConsumers {
     socket.once('disconnect', () => {
       transport.off('drain', onDrain);
       if (state.timer !== null) clearTimeout(state.timer);
+      state.belowWaiters.clear();
       this.slowIds.delete(socket.id);
       this.states.delete(socket.id);
     });
@@ -119,6 +138,29 @@ export class SlowConsumers {
         state.queued = 0;
       },
     };
+  }
+
+  /** Bytes the node holds unsent for the socket (0 for one it does not track). */
+  held(socketId: string): number {
+    const state = this.states.get(socketId);
+    return state === undefined ? 0 : state.queued + state.inflight;
+  }
+
+  /**
+   * Calls `then` once the socket holds fewer than `bytes` unsent: at once when it does now, else at
+   * the first drain of its transport at which it does. Never for a socket that disconnected first.
+   * Returns a function that cancels the call. (How a resume is paced, subscriptions.ts.)
+   */
+  whenBelow(socketId: string, bytes: number, then: () => void): () => void {
+    const state = this.states.get(socketId);
+    if (state === undefined) return () => undefined;
+    if (state.queued + state.inflight < bytes) {
+      then();
+      return () => undefined;
+    }
+    const w = { bytes, then };
+    state.belowWaiters.add(w);
+    return () => state.belowWaiters.delete(w);
   }
 
   /**

@@ -41,11 +41,27 @@ interface Subscription {
   readonly since: Cut | null;
 }
 
+/** A subscription being answered later: when the node reaches `since`, or when its socket drained (a paced resume). */
 interface Waiter {
   readonly run: () => void;
   readonly since: Cut;
-  readonly timer: NodeJS.Timeout;
+  /** cancels the wait (its timer, or the drain callback) */
+  readonly stop: () => void;
 }
+
+/**
+ * How a resume is paced by its socket's buffer (slow-consumers.ts): the missed emissions are
+ * written while the node holds fewer than `bytes` unsent for the socket; then the rest waits until
+ * it holds fewer than half that.
+ */
+export interface ResumePace {
+  readonly bytes: number;
+  held(socketId: string): number;
+  whenBelow(socketId: string, bytes: number, then: () => void): () => void;
+}
+
+/** emissions a resume reads from the window at a time, between two looks at its socket's buffer */
+const RESUME_BATCH = 256;
 
 /** The subscriptions of one socket. */
 export class SocketSubscriptions {
@@ -70,6 +86,8 @@ export interface SubscriptionDeps {
   readonly clock: () => number;
   readonly maxFilterSnapshot: number;
   readonly resumeWaitMs: number;
+  /** without it a resume writes all it missed at once */
+  readonly pace?: ResumePace;
 }
 
 const ALL_KEY = 'all';
@@ -98,16 +116,13 @@ export class Subscriptions {
       return;
     }
     // this node is behind the position the client got elsewhere: wait for it, bounded
-    const waiter: Waiter = {
-      since: cut,
-      run: () => this.resume(subs, spec, cut, ack),
-      timer: setTimeout(() => {
-        this.waiters.delete(waiter);
-        subs.waiting.delete(key);
-        if (subs.socket.connected) this.fresh(subs, spec, ack, 'timeout');
-      }, this.deps.resumeWaitMs),
-    };
-    waiter.timer.unref();
+    const timer = setTimeout(() => {
+      this.waiters.delete(waiter);
+      subs.waiting.delete(key);
+      if (subs.socket.connected) this.fresh(subs, spec, ack, 'timeout');
+    }, this.deps.resumeWaitMs);
+    timer.unref();
+    const waiter: Waiter = { since: cut, run: () => this.resume(subs, spec, cut, ack), stop: () => clearTimeout(timer) };
     this.waiters.add(waiter);
     subs.waiting.set(key, waiter);
   }
@@ -134,43 +149,72 @@ export class Subscriptions {
     if (this.waiters.size === 0) return;
     for (const w of [...this.waiters]) {
       if (!this.deps.stream.reached(w.since)) continue;
-      clearTimeout(w.timer);
+      w.stop();
       this.waiters.delete(w);
       w.run();
     }
   }
 
   close(): void {
-    for (const w of this.waiters) clearTimeout(w.timer);
+    for (const w of this.waiters) w.stop();
     this.waiters.clear();
   }
 
   private cancel(subs: SocketSubscriptions, key: string): void {
     const w = subs.waiting.get(key);
     if (w === undefined) return;
-    clearTimeout(w.timer);
+    w.stop();
     this.waiters.delete(w);
     subs.waiting.delete(key);
   }
 
-  private resume(subs: SocketSubscriptions, spec: SubscriptionSpec, since: Cut, ack: AckCallback | null): void {
+  /**
+   * Writes what the subscription missed after `since`, then joins it (the same tick as the last
+   * write: nothing can come between). Paced (`pace`): the window is read RESUME_BATCH emissions at
+   * a time, and once the socket holds `pace.bytes` unsent the rest waits for it to drain, read
+   * from the last written emission's position (`from`); a socket that does not drain is
+   * disconnected as a slow consumer, one too slow to catch up falls out of the window (a fresh
+   * answer then). So a resume never holds more than about `pace.bytes` for its socket.
+   */
+  private resume(subs: SocketSubscriptions, spec: SubscriptionSpec, since: Cut, ack: AckCallback | null, from: Cut = since): void {
     const key = subscriptionKey(spec);
     subs.waiting.delete(key);
-    if (!subs.socket.connected) return;
+    const { socket } = subs;
+    if (!socket.connected) return;
     const wants = wantsOf(spec);
     const others = [...subs.active.entries()].filter(([k]) => k !== key).map(([, s]) => s);
-    const answer = this.deps.stream.missed(
-      since,
-      (e, src) => wants(e) && !others.some((o) => received(o, e, src)),
-      spec.kind === 'intent' ? spec.intentId : undefined,
-    );
-    if (!answer.ok) {
-      this.fresh(subs, spec, ack, answer.reason === 'ahead' ? 'timeout' : answer.reason);
+    const want = (e: Routed, src: EmissionSource): boolean => wants(e) && !others.some((o) => received(o, e, src));
+    const intentId = spec.kind === 'intent' ? spec.intentId : undefined;
+    const pace = this.deps.pace;
+    let at = from;
+    for (;;) {
+      const answer = this.deps.stream.missed(at, want, intentId, pace === undefined ? undefined : RESUME_BATCH);
+      if (!answer.ok) {
+        this.fresh(subs, spec, ack, answer.reason === 'ahead' ? 'timeout' : answer.reason);
+        return;
+      }
+      const { emissions } = answer;
+      let sent = 0;
+      let full = false;
+      while (sent < emissions.length && !full) {
+        emitTo(socket, emissions[sent++]!);
+        full = pace !== undefined && pace.held(socket.id) >= pace.bytes;
+      }
+      if ((sent === emissions.length && !answer.more) || pace === undefined || sent === 0) break;
+      const next = this.deps.stream.decode(emissions[sent - 1]!.payload.position);
+      if (next === null) {
+        // (never: the window wrote that position)
+        this.fresh(subs, spec, ack, 'malformed');
+        return;
+      }
+      at = next;
+      if (!full) continue;
+      const stop = pace.whenBelow(socket.id, pace.bytes / 2, () => this.resume(subs, spec, since, ack, next));
+      subs.waiting.set(key, { since: next, run: () => undefined, stop });
       return;
     }
-    for (const e of answer.emissions) emitTo(subs.socket, e);
     this.join(subs, spec, since);
-    if (spec.kind === 'all') subs.socket.emit('mempool:stats', this.deps.store.stats());
+    if (spec.kind === 'all') socket.emit('mempool:stats', this.deps.store.stats());
     this.deps.metrics.resumes.inc({ outcome: 'recovered' });
     ack?.({ ok: true, recovered: true });
   }

@@ -14,7 +14,7 @@ import type { Projection } from '../../src/reduce/projection.js';
 import { ProjectionStore } from '../../src/reduce/store.js';
 import { decodeEvent } from '../support/histories.js';
 import { RawSocketIo } from '../support/raw-engine.js';
-import { emitAck, id, record, startHarness, until, wire, type Harness } from '../support/transport-harness.js';
+import { barrier, emitAck, id, record, startHarness, until, wire, type Harness } from '../support/transport-harness.js';
 
 let h: Harness | null = null;
 const raws: RawSocketIo[] = [];
@@ -113,6 +113,54 @@ describe('slow consumers', () => {
     // the healthy client was not held back: it receives every emission
     await until(() => got.of('intent:new').length === sent, 20_000, 'every intent:new on the healthy client');
     expect(h.transport.io.of('/').sockets.size).toBe(1);
+  });
+
+  it('a resume of more than the bound is written as the socket drains: a reader gets all of it, a socket that stopped reading holds no more than the bound and is disconnected', async () => {
+    h = await startHarness({
+      live: true,
+      env: { MAX_SOCKET_BUFFER_BYTES: String(BOUND), SLOW_CONSUMER_GRACE_MS: '300', STATS_INTERVAL_MS: '3600000' },
+    });
+    const control = await h.connect('websocket');
+    expect(await emitAck(control, 'subscribe:all')).toEqual({ ok: true });
+    const seen = record(control);
+    await h.feed([wire('intent.submitted', id(1), '2030-01-01T00:00:00.000Z', { fromChain: 1, toChain: 10, amount: '1' })]);
+    await until(() => seen.of('intent:new').length === 1);
+    const since = seen.of('intent:new')[0]!.position;
+    // ~6 MB of emissions after `since`: more than the bound, and more than the kernel's socket buffers
+    const MISSED = 12_000;
+    const events = [];
+    for (let n = 2; n <= MISSED + 1; n++)
+      events.push(wire('intent.submitted', id(n), '2030-01-01T00:00:01.000Z', { fromChain: 1, toChain: 10, amount: String(n) }));
+    // in small parts, so that the control client (reading) never reaches the bound itself
+    for (let i = 0; i < events.length; i += 50) {
+      await h.feed(events.slice(i, i + 50));
+      await barrier(control);
+    }
+    expect(seen.of('intent:new')).toHaveLength(MISSED + 1);
+
+    const stalled = await RawSocketIo.connect(h.port);
+    raws.push(stalled);
+    stalled.stopReading();
+    stalled.send(`421${JSON.stringify(['subscribe:all', { since }])}`);
+    await expect.poll(() => counter(h!, 'disconnects', 'slow_consumer'), { timeout: 20_000 }).toBe(1);
+    // the server's accounting: never more than the bound (plus the packet that crossed it)
+    const hw = await highWater(h);
+    expect(hw).toBeGreaterThanOrEqual(BOUND);
+    expect(hw).toBeLessThan(BOUND + 2048);
+
+    const reader = await h.connect('websocket');
+    const got = record(reader);
+    // (the ack comes after the whole resume: a longer wait than emitAck's)
+    const ack = await new Promise((resolve) => reader.emit('subscribe:all', { since }, resolve));
+    expect(ack).toEqual({ ok: true, recovered: true });
+    expect(got.of('intent:new').map((p) => p.position)).toEqual(
+      seen
+        .of('intent:new')
+        .slice(1)
+        .map((p) => p.position),
+    );
+    expect(await highWater(h)).toBeLessThan(BOUND + 2048);
+    expect(await counter(h, 'disconnects', 'slow_consumer')).toBe(1);
   });
 
   it('an all-intents subscriber that missed events while slow gets error SLOW_CONSUMER once it reads again, and is disconnected (to resume)', async () => {
