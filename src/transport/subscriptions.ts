@@ -12,7 +12,10 @@
  *   tick: nothing can come between), `mempool:stats` for `subscribe:all`, ack `recovered: true`.
  *   If the node has not yet applied everything `since` covers, it waits for it (at most
  *   RESUME_WAIT_MS). Otherwise (malformed, other topics, outside the window, timeout): a fresh
- *   answer and `recovered: false`.
+ *   answer and `recovered: false`. A resume is paced by the socket's buffer (`resume`).
+ * - While the node holds MAX_SOCKET_BUFFER_BYTES unsent for the socket (`pace`), a subscription
+ *   waits for it to drain to half of that before it is answered, so many answers to a socket that
+ *   does not read cannot pile up (docs/socket-io.md "Slow consumers").
  */
 import { ALL_INTENTS_ROOM, intentRoom, type AckCallback, type IntentFilter, type ServerToClientEvents } from '../contract/socket.js';
 import type { PositionedEmission, Routed } from '../fanout/emissions.js';
@@ -41,12 +44,14 @@ interface Subscription {
   readonly since: Cut | null;
 }
 
-/** A subscription being answered later: when the node reaches `since`, or when its socket drained (a paced resume). */
+/** A subscription being answered later: when its socket drained (paced), or when the node reaches `since` (a `StreamWaiter`). */
 interface Waiter {
-  readonly run: () => void;
-  readonly since: Cut;
   /** cancels the wait (its timer, or the drain callback) */
   readonly stop: () => void;
+}
+interface StreamWaiter extends Waiter {
+  readonly run: () => void;
+  readonly since: Cut;
 }
 
 /**
@@ -95,13 +100,23 @@ export const subscriptionKey = (spec: SubscriptionSpec): string =>
   spec.kind === 'intent' ? `intent:${spec.intentId}` : spec.kind === 'all' ? ALL_KEY : `filter:${filterKey(spec.filter)}`;
 
 export class Subscriptions {
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Set<StreamWaiter>();
   constructor(private readonly deps: SubscriptionDeps) {}
 
   /** Joins and answers one validated subscription; `resume` null = no `{since}` given. */
   subscribe(subs: SocketSubscriptions, spec: SubscriptionSpec, resume: { readonly since: unknown } | null, ack: AckCallback | null): void {
     const key = subscriptionKey(spec);
     this.cancel(subs, key);
+    const pace = this.deps.pace;
+    if (pace !== undefined && pace.held(subs.socket.id) >= pace.bytes) {
+      // the socket holds its bound: the answer waits until it drained to half of it
+      const stop = pace.whenBelow(subs.socket.id, pace.bytes / 2, () => {
+        subs.waiting.delete(key);
+        this.subscribe(subs, spec, resume, ack);
+      });
+      subs.waiting.set(key, { stop });
+      return;
+    }
     if (resume === null) {
       this.fresh(subs, spec, ack, undefined);
       return;
@@ -122,7 +137,7 @@ export class Subscriptions {
       if (subs.socket.connected) this.fresh(subs, spec, ack, 'timeout');
     }, this.deps.resumeWaitMs);
     timer.unref();
-    const waiter: Waiter = { since: cut, run: () => this.resume(subs, spec, cut, ack), stop: () => clearTimeout(timer) };
+    const waiter: StreamWaiter = { since: cut, run: () => this.resume(subs, spec, cut, ack), stop: () => clearTimeout(timer) };
     this.waiters.add(waiter);
     subs.waiting.set(key, waiter);
   }
@@ -164,7 +179,7 @@ export class Subscriptions {
     const w = subs.waiting.get(key);
     if (w === undefined) return;
     w.stop();
-    this.waiters.delete(w);
+    this.waiters.delete(w as StreamWaiter);
     subs.waiting.delete(key);
   }
 
@@ -210,7 +225,7 @@ export class Subscriptions {
       at = next;
       if (!full) continue;
       const stop = pace.whenBelow(socket.id, pace.bytes / 2, () => this.resume(subs, spec, since, ack, next));
-      subs.waiting.set(key, { since: next, run: () => undefined, stop });
+      subs.waiting.set(key, { stop });
       return;
     }
     this.join(subs, spec, since);

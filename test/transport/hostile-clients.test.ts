@@ -118,7 +118,8 @@ describe('slow consumers', () => {
   it('a resume of more than the bound is written as the socket drains: a reader gets all of it, a socket that stopped reading holds no more than the bound and is disconnected', async () => {
     h = await startHarness({
       live: true,
-      env: { MAX_SOCKET_BUFFER_BYTES: String(BOUND), SLOW_CONSUMER_GRACE_MS: '300', STATS_INTERVAL_MS: '3600000' },
+      // (a grace long enough for the reader below to drain its part under load)
+      env: { MAX_SOCKET_BUFFER_BYTES: String(BOUND), SLOW_CONSUMER_GRACE_MS: '2000', STATS_INTERVAL_MS: '3600000' },
     });
     const control = await h.connect('websocket');
     expect(await emitAck(control, 'subscribe:all')).toEqual({ ok: true });
@@ -161,6 +162,47 @@ describe('slow consumers', () => {
     );
     expect(await highWater(h)).toBeLessThan(BOUND + 2048);
     expect(await counter(h, 'disconnects', 'slow_consumer')).toBe(1);
+  });
+
+  it('subscriptions sent to a socket at the bound wait for it to drain: many filter snapshots to a socket that stopped reading hold no more than the bound and one snapshot', async () => {
+    // (a grace long enough for the reader below to drain one snapshot under load)
+    h = await startHarness({ live: true, env: { MAX_SOCKET_BUFFER_BYTES: String(BOUND), SLOW_CONSUMER_GRACE_MS: '2000' } });
+    const USERS = ['0xu1', '0xu2'];
+    const events = [];
+    for (let n = 1; n <= 4000; n++)
+      events.push(
+        wire('intent.submitted', id(n), '2030-01-01T00:00:00.000Z', {
+          fromChain: 1 + (n % 4),
+          toChain: 10 + (n % 5),
+          amount: String(n),
+          user: USERS[n % 2]!,
+        }),
+      );
+    await h.feed(events);
+    // 39 filters, each matching 200-1000 intents (at most MAX_FILTER_SNAPSHOT = 1000 statuses each)
+    const filters: Record<string, unknown>[] = [];
+    for (let f = 1; f <= 4; f++) filters.push({ fromChain: f });
+    for (let t = 10; t <= 14; t++) filters.push({ toChain: t });
+    for (let f = 1; f <= 4; f++) for (let t = 10; t <= 14; t++) filters.push({ fromChain: f, toChain: t });
+    for (const user of USERS) filters.push({ user });
+    for (const user of USERS) for (let f = 1; f <= 4; f++) filters.push({ user, fromChain: f });
+    const stalled = await RawSocketIo.connect(h.port);
+    raws.push(stalled);
+    stalled.stopReading();
+    filters.forEach((filter, i) => stalled.send(`42${i + 1}${JSON.stringify(['subscribe:intents', filter])}`));
+    await expect.poll(() => counter(h!, 'disconnects', 'slow_consumer'), { timeout: 20_000 }).toBe(1);
+    // one snapshot: at most 1000 statuses of ~500 bytes
+    const hw = await highWater(h);
+    expect(hw).toBeGreaterThanOrEqual(BOUND);
+    expect(hw).toBeLessThan(BOUND + 600_000);
+    // a reader subscribing the same gets every snapshot in full
+    const reader = await h.connect('websocket');
+    const got = record(reader);
+    for (const filter of filters) expect(await emitAck(reader, 'subscribe:intents', filter)).toEqual({ ok: true });
+    const data = events.map((e) => e.data as Record<string, unknown>);
+    const matching = (f: Record<string, unknown>): number =>
+      Math.min(1000, data.filter((d) => Object.entries(f).every(([k, v]) => d[k] === v)).length);
+    expect(got.of('intent:status')).toHaveLength(filters.reduce((n, f) => n + matching(f), 0));
   });
 
   it('an all-intents subscriber that missed events while slow gets error SLOW_CONSUMER once it reads again, and is disconnected (to resume)', async () => {
