@@ -189,7 +189,7 @@ describe('slow consumers', () => {
     const stalled = await RawSocketIo.connect(h.port);
     raws.push(stalled);
     stalled.stopReading();
-    filters.forEach((filter, i) => stalled.send(`42${i + 1}${JSON.stringify(['subscribe:intents', filter])}`));
+    for (const [i, filter] of filters.entries()) stalled.send(`42${i + 1}${JSON.stringify(['subscribe:intents', filter])}`);
     await expect.poll(() => counter(h!, 'disconnects', 'slow_consumer'), { timeout: 20_000 }).toBe(1);
     // one snapshot: at most 1000 statuses of ~500 bytes
     const hw = await highWater(h);
