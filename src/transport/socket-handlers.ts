@@ -12,6 +12,9 @@
  * - While the pipeline is catching up, (un)subscriptions are validated at once but queued, in
  *   order, per socket; `caughtUp()` joins the rooms and answers them (`intent:status` /
  *   `intent:not_found` / `mempool:stats`, then the ack). A socket that leaves meanwhile is dropped.
+ *   At most 2 x MAX_SUBSCRIPTIONS_PER_SOCKET + 2 wait per socket (every subscription made and
+ *   undone once, and subscribe:all's): one more is refused `TOO_MANY_SUBSCRIPTIONS`, so a client
+ *   that subscribes and unsubscribes in a loop during a long replay cannot grow the queue.
  * - No exception escapes a handler: a bad client never takes the process down.
  */
 import type { Server, Socket } from 'socket.io';
@@ -56,6 +59,12 @@ interface SocketState {
   /** room operations waiting for the catch-up, in arrival order */
   readonly queued: (() => void)[];
 }
+
+const UNSUBSCRIBE_EVENT: Record<SubscriptionSpec['kind'], ClientEventName> = {
+  intent: 'unsubscribe:intent',
+  all: 'unsubscribe:all',
+  filter: 'unsubscribe:intents',
+};
 
 export class SocketHandlers {
   private live: boolean;
@@ -165,6 +174,7 @@ export class SocketHandlers {
     rawOptions: unknown,
     ack: AckCallback | null,
   ): void {
+    if (this.queueFull(state, event, ack)) return;
     const key = subscriptionKey(spec);
     if (spec.kind !== 'all' && !state.counted.has(key)) {
       const max = this.deps.config.MAX_SUBSCRIPTIONS_PER_SOCKET;
@@ -180,11 +190,22 @@ export class SocketHandlers {
   }
 
   private unsubscribe(state: SocketState, spec: SubscriptionSpec, ack: AckCallback | null): void {
+    if (this.queueFull(state, UNSUBSCRIBE_EVENT[spec.kind], ack)) return;
     state.counted.delete(subscriptionKey(spec));
     this.whenLive(state, () => {
       this.deps.subscriptions.unsubscribe(state.subs, spec);
       reply(ack, null);
     });
+  }
+
+  /** Refuses a (un)subscription that would make more than the bound wait for the catch-up. */
+  private queueFull(state: SocketState, event: ClientEventName, ack: AckCallback | null): boolean {
+    if (this.live) return false;
+    const max = 2 * this.deps.config.MAX_SUBSCRIPTIONS_PER_SOCKET + 2;
+    if (state.queued.length < max) return false;
+    const message = `at most ${max} subscription changes wait per connection while the node catches up`;
+    this.refuse(state, event, { code: 'TOO_MANY_SUBSCRIPTIONS', message }, ack);
+    return true;
   }
 
   private whenLive(state: SocketState, op: () => void): void {

@@ -144,6 +144,28 @@ describe.each(TRANSPORTS)('subscriptions over %s', (transport) => {
     expect(rec.of('intent:new').map((p) => p.intentId)).toEqual([B]);
   });
 
+  it('while catching up at most 2 x MAX_SUBSCRIPTIONS_PER_SOCKET + 2 changes wait per socket; one more is refused at once', async () => {
+    h = await startHarness({ live: false, env: { STATS_INTERVAL_MS: '3600000', MAX_SUBSCRIPTIONS_PER_SOCKET: '2' } });
+    const c = await h.connect(transport);
+    // subscribe and unsubscribe in a loop: each one waits (6 = 2 x 2 + 2)
+    const waiting: Promise<unknown>[] = [];
+    for (let i = 0; i < 3; i++) {
+      waiting.push(emitAck(c, 'subscribe:intent', A));
+      waiting.push(emitAck(c, 'unsubscribe:intent', A));
+    }
+    await barrier(c);
+    expect(await emitAck(c, 'subscribe:intent', B)).toStrictEqual({
+      ok: false,
+      code: 'TOO_MANY_SUBSCRIPTIONS',
+      message: 'at most 6 subscription changes wait per connection while the node catches up',
+    });
+    expect(await emitAck(c, 'unsubscribe:all')).toMatchObject({ ok: false, code: 'TOO_MANY_SUBSCRIPTIONS' });
+    h.catchUp();
+    expect(await Promise.all(waiting)).toEqual(waiting.map(() => ({ ok: true })));
+    // live: no bound on changes any more (the rate limit applies)
+    for (let i = 0; i < 4; i++) expect(await emitAck(c, 'subscribe:intent', B)).toEqual({ ok: true });
+  });
+
   it('queued (un)subscriptions keep their order; a socket that leaves while queued is dropped', async () => {
     h = await startHarness({ live: false, env: { STATS_INTERVAL_MS: '3600000' } });
     const c = await h.connect(transport);
