@@ -6,7 +6,9 @@
  * (O(n log limit)), no full sort. Pure.
  */
 import { DEFAULT_LIST_LIMIT, type ListQuery, type ListResponse } from '../contract/http.js';
-import type { FormattedIntent } from '../contract/socket.js';
+import type { FormattedIntent, IntentFilter } from '../contract/socket.js';
+import { type ListFields, ListedIntent } from '../reduce/listing.js';
+import { pack } from '../reduce/pack.js';
 import type { Projection } from '../reduce/projection.js';
 import { frontendStatus } from '../reduce/status.js';
 import { formatIntent } from './format.js';
@@ -28,25 +30,49 @@ export function decodeCursor(s: string): Cursor | null {
 /** Does `a` come before `b` (newer first)? */
 const before = (a: Cursor, b: Cursor): boolean => a.updatedAt > b.updatedAt || (a.updatedAt === b.updatedAt && a.intentId > b.intentId);
 
-export function matchesQuery(q: ListQuery, p: Projection): boolean {
-  return (
+/** An intent as a list reads it: the fields it filters and orders on, the full view for what it keeps. */
+export interface Listable extends ListFields {
+  projection(): Projection;
+}
+
+/**
+ * Whether an intent's user is `user`: a `ListedIntent` compares it packed (`packed` = pack(user),
+ * made once per scan) instead of unpacking each intent's (src/reduce/listing.ts).
+ */
+function userIs(p: ListFields, user: string, packed: string): boolean {
+  return p instanceof ListedIntent ? p.hasPackedUser(packed) : p.user === user;
+}
+
+/** The test of a list query (`GET /intents`), prepared once for a scan. */
+export function queryMatcher(q: ListQuery): (p: ListFields) => boolean {
+  const packedUser = q.user === undefined ? '' : pack(q.user);
+  return (p) =>
     (q.status === undefined || frontendStatus(p.status, p.proofStatus, p.htlcState) === q.status) &&
     (q.proofStatus === undefined || p.proofStatus === q.proofStatus) &&
-    (q.user === undefined || p.user === q.user) &&
+    (q.user === undefined || userIs(p, q.user, packedUser)) &&
     (q.solver === undefined || p.solver === q.solver) &&
     (q.fromChain === undefined || p.fromChain === q.fromChain) &&
-    (q.toChain === undefined || p.toChain === q.toChain)
-  );
+    (q.toChain === undefined || p.toChain === q.toChain);
+}
+
+/** The test of a `subscribe:intents` filter for its snapshot (the same as filters.ts `matchesFilter`), prepared once for a scan. */
+export function filterMatcher(f: IntentFilter): (p: ListFields) => boolean {
+  const packedUser = f.user === undefined ? '' : pack(f.user);
+  return (p) =>
+    (f.user === undefined || userIs(p, f.user, packedUser)) &&
+    (f.solver === undefined || p.solver === f.solver) &&
+    (f.fromChain === undefined || p.fromChain === f.fromChain) &&
+    (f.toChain === undefined || p.toChain === f.toChain);
 }
 
 /** The newest `limit` projections matching `matches` and after `after`, in order. */
-export function newest(
-  projections: Iterable<Projection>,
-  matches: (p: Projection) => boolean,
+export function newest<T extends ListFields>(
+  projections: Iterable<T>,
+  matches: (p: T) => boolean,
   limit: number,
   after: Cursor | null,
-): Projection[] {
-  const top: Projection[] = [];
+): T[] {
+  const top: T[] = [];
   for (const p of projections) {
     if (after !== null && !before(after, p)) continue;
     if (top.length === limit && !before(p, top[limit - 1]!)) continue;
@@ -66,15 +92,16 @@ export function newest(
 
 export type ListResult = { readonly ok: true; readonly body: ListResponse } | { readonly ok: false; readonly error: string };
 
-export function listIntents(projections: Iterable<Projection>, q: ListQuery, timestamp: number, position: string): ListResult {
+export function listIntents(projections: Iterable<Listable>, q: ListQuery, timestamp: number, position: string): ListResult {
   const after = q.cursor === undefined ? null : decodeCursor(q.cursor);
   if (q.cursor !== undefined && after === null) return { ok: false, error: 'cursor is not one this service returned' };
   const limit = q.limit ?? DEFAULT_LIST_LIMIT;
   // one more than the page tells whether there is a next one
-  const page = newest(projections, (p) => matchesQuery(q, p), limit + 1, after);
+  const page = newest(projections, queryMatcher(q), limit + 1, after);
   const more = page.length > limit;
   if (more) page.pop();
-  const intents: FormattedIntent[] = page.map((p) => formatIntent(p, timestamp, position));
+  const intents: FormattedIntent[] = page.map((p) => formatIntent(p.projection(), timestamp, position));
   const last = page[page.length - 1];
-  return { ok: true, body: { intents, nextCursor: more && last !== undefined ? encodeCursor(last) : null, position } };
+  const nextCursor = more && last !== undefined ? encodeCursor({ updatedAt: last.updatedAt, intentId: last.intentId }) : null;
+  return { ok: true, body: { intents, nextCursor, position } };
 }

@@ -266,7 +266,7 @@ function txHashesOf(blob: string): TxHashes {
   return out;
 }
 
-function packedOrNull(blob: string, key: BlobKey): string | null {
+export function packedOrNull(blob: string, key: BlobKey): string | null {
   const p = blobGet(blob, key);
   return p === undefined ? null : unpack(p);
 }

@@ -33,6 +33,7 @@ import { evolve } from './evolve.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, housekeepingTime } from './housekeeping.js';
 import { Interner } from './intern.js';
 import { IdTable } from './id-table.js';
+import { ListedIntent } from './listing.js';
 import { packId, unpackId } from './pack.js';
 import type { StoreImage, StoreRecords, TombstoneEntry } from './fold-state.js';
 import type { IntentState, Projection } from './projection.js';
@@ -263,6 +264,15 @@ export class ProjectionStore {
     const view = viewOf(intentId, r, this.dedup);
     this.views.set(intentId, view);
     return view;
+  }
+
+  /**
+   * Every live intent as a `ListedIntent` (listing.ts: fields read when asked, the full view on
+   * demand), oldest first; read it before the next `apply`. What a scan for the newest few reads.
+   */
+  *listing(): IterableIterator<ListedIntent> {
+    const view = (intentId: string): Projection | undefined => this.get(intentId);
+    for (const p of this.live.positions()) yield new ListedIntent(this.live, p, this.live.valueAt(p)!, view);
   }
 
   *projections(): IterableIterator<Projection> {

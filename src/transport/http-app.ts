@@ -182,7 +182,7 @@ export function createHttpApp(deps: HttpRouteDeps, serverFactory: (handler: Requ
       '/intents',
       { schema: { querystring: listQuerySchema, response: { 200: listResponseSchema, 400: errorBody } } },
       async (req, reply) => {
-        const list = listIntents(store.projections(), req.query, deps.clock(), deps.stream.position());
+        const list = listIntents(store.listing(), req.query, deps.clock(), deps.stream.position());
         if (!list.ok) return reply.code(400).send({ error: list.error });
         return reply.code(200).send(list.body);
       },

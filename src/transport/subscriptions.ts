@@ -21,7 +21,7 @@ import { ALL_INTENTS_ROOM, intentRoom, type AckCallback, type IntentFilter, type
 import type { PositionedEmission, Routed } from '../fanout/emissions.js';
 import { type FilterIndex, filterKey, filterRoom, matchesFilter } from '../fanout/filters.js';
 import { formatIntent, formatSettlementProof } from '../fanout/format.js';
-import { newest } from '../fanout/list.js';
+import { filterMatcher, newest } from '../fanout/list.js';
 import { covers, type Cut } from '../fanout/position.js';
 import type { EmissionSource } from '../fanout/resume-window.js';
 import type { Stream } from '../fanout/stream.js';
@@ -256,8 +256,8 @@ export class Subscriptions {
         break;
       case 'filter': {
         const f = spec.filter;
-        for (const p of newest(this.deps.store.projections(), (x) => matchesFilter(f, x), this.deps.maxFilterSnapshot, null)) {
-          socket.emit('intent:status', formatIntent(p, now, position));
+        for (const p of newest(this.deps.store.listing(), filterMatcher(f), this.deps.maxFilterSnapshot, null)) {
+          socket.emit('intent:status', formatIntent(p.projection(), now, position));
         }
         break;
       }

@@ -4,6 +4,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { Listable } from '../fanout/list.js';
 import type { Stream } from '../fanout/stream.js';
 import type { EmissionSink } from '../pipeline.js';
 import type { Projection } from '../reduce/projection.js';
@@ -14,6 +15,8 @@ import type { Metrics } from './metrics.js';
 export interface ProjectionReader {
   get(intentId: string): Projection | undefined;
   projections(): Iterable<Projection>;
+  /** every live intent, fields read when asked (src/reduce/listing.ts): what list scans read */
+  listing(): Iterable<Listable>;
   stats(): MempoolStats;
 }
 

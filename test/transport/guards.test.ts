@@ -229,6 +229,7 @@ describe('a failing handler', () => {
         throw new Error('store exploded');
       },
       projections: () => [],
+      listing: () => [],
       stats: () => ({ total: 0, submitted: 0, matched: 0, executing: 0, completed: 0, failed: 0, cancelled: 0 }),
     };
     const t = createTransport({
