@@ -10,6 +10,7 @@
  *   slow-consumers  npx tsx bench/slow-consumers.ts  (real broker; 20 stalled + 1 healthy client vs 1 healthy)
  *   scale     npx tsx bench/latency.ts --clients 10000 --client-procs 4 --all-clients 10
  *   restart   npx tsx bench/restart.ts       (real broker, serve processes: replay vs snapshot, two sizes)
+ *   list      npx tsx bench/list.ts          (GET /intents and filter snapshots over the 1M-event store: listing vs full views)
  *
  * Extra arguments are passed to every bench (e.g. `npm run bench -- --runs 1`); BENCH_<NAME>
  * variables work too (bench/lib/dataset.ts `arg`). The broker benches share one broker: the one
@@ -41,6 +42,7 @@ const BENCHES: readonly Bench[] = [
     kafka: true,
   },
   { name: 'restart', argv: ['--import', 'tsx', 'bench/restart.ts'], kafka: true },
+  { name: 'list', argv: ['--import', 'tsx', 'bench/list.ts'], kafka: false },
 ];
 
 function parseArgs(): { only: Set<string> | null; rest: string[] } {

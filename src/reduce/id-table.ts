@@ -191,6 +191,11 @@ export class IdTable<V> {
     for (let p = this.head; p < this.tail; p = Math.max(p + 1, this.head)) if (this.chunkOf(p).dead[this.offset(p)] === 0) yield p;
   }
 
+  /** Live positions, newest first (no `add` or delete meanwhile). */
+  *positionsNewestFirst(): IterableIterator<number> {
+    for (let p = this.tail - 1; p >= this.head; p--) if (this.chunkOf(p).dead[this.offset(p)] === 0) yield p;
+  }
+
   /** The intentId at position `p` (a new string). */
   idAt(p: number): string {
     const c = this.chunkOf(p);

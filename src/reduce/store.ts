@@ -268,11 +268,13 @@ export class ProjectionStore {
 
   /**
    * Every live intent as a `ListedIntent` (listing.ts: fields read when asked, the full view on
-   * demand), oldest first; read it before the next `apply`. What a scan for the newest few reads.
+   * demand), the newest created first; read it before the next `apply`. What a scan for the most
+   * recently updated few reads: in this order most intents are older than the few kept, and are
+   * passed over after one comparison (oldest first, nearly every one would be kept for a while).
    */
   *listing(): IterableIterator<ListedIntent> {
     const view = (intentId: string): Projection | undefined => this.get(intentId);
-    for (const p of this.live.positions()) yield new ListedIntent(this.live, p, this.live.valueAt(p)!, view);
+    for (const p of this.live.positionsNewestFirst()) yield new ListedIntent(this.live, p, this.live.valueAt(p)!, view);
   }
 
   *projections(): IterableIterator<Projection> {

@@ -1,6 +1,6 @@
 /**
  * `store.listing()` (src/reduce/listing.ts), what `GET /intents` and the filter snapshots scan:
- * each listed intent reads as its projection does (every field a list or filter looks at, and
+ * every live intent, the newest created first; each listed intent reads as its projection does (every field a list or filter looks at, and
  * the full view), and the prepared matchers of src/fanout/list.ts decide as the projection-based
  * tests do (filters.ts `matchesFilter`, the query on the projection's fields).
  */
@@ -26,7 +26,8 @@ function check(events: readonly IntentEvent[]): void {
   const store = new ProjectionStore();
   for (const e of events) store.apply(e);
   const listed = [...store.listing()];
-  const projections = [...store.projections()];
+  // (listed newest created first; projections oldest first)
+  const projections = [...store.projections()].reverse();
   expect(listed.map((l) => l.intentId)).toEqual(projections.map((p) => p.intentId));
   for (const [i, l] of listed.entries()) {
     const p = projections[i]!;
