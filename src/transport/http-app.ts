@@ -46,7 +46,6 @@ import { PACKAGE_VERSION } from '../package-version.js';
 import { CLIENT_MODULES, clientModule } from './client-module.js';
 import { MAX_INTENT_ID_ARG_LENGTH } from './guards.js';
 import type { Metrics } from './metrics.js';
-import type { ScanTurns } from './scan-turns.js';
 import { VENDOR_DIRS } from './static-files.js';
 import type { ProjectionReader, Readiness } from './transport.js';
 
@@ -63,8 +62,6 @@ export interface HttpRouteDeps {
   readonly publicDir: string;
   /** refreshes the socket gauges just before a scrape */
   readonly beforeScrape: () => void;
-  /** where list scans wait for their turn of the event loop (scan-turns.ts) */
-  readonly scans: ScanTurns;
 }
 
 /** The app as the transport uses it: its server, and ready() before the server listens. */
@@ -185,12 +182,7 @@ export function createHttpApp(deps: HttpRouteDeps, serverFactory: (handler: Requ
       '/intents',
       { schema: { querystring: listQuerySchema, response: { 200: listResponseSchema, 400: errorBody } } },
       async (req, reply) => {
-        // one scan per turn of the event loop (scan-turns.ts); skipped if the client left meanwhile
-        const list = await deps.scans.run(
-          () => listIntents(store.listing(), req.query, deps.clock(), deps.stream.position()),
-          () => req.raw.destroyed,
-        );
-        if (list === undefined) return reply;
+        const list = listIntents(store.listing(), req.query, deps.clock(), deps.stream.position());
         if (!list.ok) return reply.code(400).send({ error: list.error });
         return reply.code(200).send(list.body);
       },

@@ -26,7 +26,6 @@ import { createHttpApp } from './http-app.js';
 import { guardFloods } from './flood-guard.js';
 import { originCheck } from './origin-check.js';
 import { reportProtocolErrors } from './protocol-errors.js';
-import { ScanTurns } from './scan-turns.js';
 import { SlowConsumers } from './slow-consumers.js';
 import { SocketHandlers, type IntentServer } from './socket-handlers.js';
 import { StatsBroadcaster } from './stats-broadcaster.js';
@@ -74,8 +73,6 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     metrics.subscriptions.set({ kind: 'all' }, nsp.adapter.rooms.get(ALL_INTENTS_ROOM)?.size ?? 0);
   };
 
-  // scans over every live intent (GET /intents, filter snapshots): one per turn of the event loop
-  const scans = new ScanTurns();
   const app = createHttpApp(
     {
       config,
@@ -87,7 +84,6 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
       clock,
       publicDir: opts.publicDir ?? PUBLIC_DIR,
       beforeScrape: refreshGauges,
-      scans,
     },
     (handler) =>
       createServer(
@@ -147,7 +143,6 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     clock,
     maxFilterSnapshot: config.MAX_FILTER_SNAPSHOT,
     resumeWaitMs: config.RESUME_WAIT_MS,
-    scans,
     // a resume writes until the socket holds its bound (then it is slow, and the grace runs), and
     // goes on once it drained to half of it (subscriptions.ts `resume`)
     pace: {

@@ -13,9 +13,6 @@
  *   If the node has not yet applied everything `since` covers, it waits for it (at most
  *   RESUME_WAIT_MS). Otherwise (malformed, other topics, outside the window, timeout): a fresh
  *   answer and `recovered: false`. A resume is paced by the socket's buffer (`resume`).
- * - A filter snapshot (a scan of every live intent) waits for its turn of the event loop, one
- *   scan per turn (`scans`, scan-turns.ts); a disconnect, an unsubscribe or a new subscribe with
- *   the same filter before it cancels it.
  * - While the node holds MAX_SOCKET_BUFFER_BYTES unsent for the socket (`pace`), a subscription
  *   waits for it to drain to half of that before it is answered, so many answers to a socket that
  *   does not read cannot pile up (docs/socket-io.md "Slow consumers").
@@ -30,7 +27,6 @@ import type { EmissionSource } from '../fanout/resume-window.js';
 import type { Stream } from '../fanout/stream.js';
 import type { IntentSocket } from './socket-handlers.js';
 import type { Metrics } from './metrics.js';
-import type { ScanTurns } from './scan-turns.js';
 import type { ProjectionReader } from './transport.js';
 
 export type SubscriptionSpec =
@@ -97,8 +93,6 @@ export interface SubscriptionDeps {
   readonly resumeWaitMs: number;
   /** without it a resume writes all it missed at once */
   readonly pace?: ResumePace;
-  /** where filter snapshots wait for their turn of the event loop (scan-turns.ts); without it they run at once */
-  readonly scans?: ScanTurns;
 }
 
 const ALL_KEY = 'all';
@@ -113,7 +107,16 @@ export class Subscriptions {
   subscribe(subs: SocketSubscriptions, spec: SubscriptionSpec, resume: { readonly since: unknown } | null, ack: AckCallback | null): void {
     const key = subscriptionKey(spec);
     this.cancel(subs, key);
-    if (this.waitForDrain(subs, key, () => this.subscribe(subs, spec, resume, ack))) return;
+    const pace = this.deps.pace;
+    if (pace !== undefined && pace.held(subs.socket.id) >= pace.bytes) {
+      // the socket holds its bound: the answer waits until it drained to half of it
+      const stop = pace.whenBelow(subs.socket.id, pace.bytes / 2, () => {
+        subs.waiting.delete(key);
+        this.subscribe(subs, spec, resume, ack);
+      });
+      subs.waiting.set(key, { stop });
+      return;
+    }
     if (resume === null) {
       this.fresh(subs, spec, ack, undefined);
       return;
@@ -170,21 +173,6 @@ export class Subscriptions {
   close(): void {
     for (const w of this.waiters) w.stop();
     this.waiters.clear();
-  }
-
-  /**
-   * When the node holds the bound for the socket (`pace`), `then` waits until it drained to half
-   * of it (a waiting subscription, cancelled like the others): true. Otherwise false.
-   */
-  private waitForDrain(subs: SocketSubscriptions, key: string, then: () => void): boolean {
-    const pace = this.deps.pace;
-    if (pace === undefined || pace.held(subs.socket.id) < pace.bytes) return false;
-    const stop = pace.whenBelow(subs.socket.id, pace.bytes / 2, () => {
-      subs.waiting.delete(key);
-      then();
-    });
-    subs.waiting.set(key, { stop });
-    return true;
   }
 
   private cancel(subs: SocketSubscriptions, key: string): void {
@@ -247,28 +235,6 @@ export class Subscriptions {
   }
 
   private fresh(subs: SocketSubscriptions, spec: SubscriptionSpec, ack: AckCallback | null, failed: string | undefined): void {
-    const scans = this.deps.scans;
-    if (spec.kind === 'filter' && scans !== undefined) {
-      // the snapshot scans every live intent: it waits for its turn of the event loop (scan-turns.ts)
-      const key = subscriptionKey(spec);
-      let stopped = false;
-      subs.waiting.set(key, { stop: () => (stopped = true) });
-      scans.enqueue({
-        cancelled: () => stopped || !subs.socket.connected,
-        run: () => {
-          subs.waiting.delete(key);
-          // (the socket may have filled up since it subscribed: then its turn comes after the drain)
-          if (this.waitForDrain(subs, key, () => this.fresh(subs, spec, ack, failed))) return;
-          this.answerFresh(subs, spec, ack, failed);
-        },
-      });
-      return;
-    }
-    this.answerFresh(subs, spec, ack, failed);
-  }
-
-  /** Joins and sends the fresh answer at once (see `fresh`). */
-  private answerFresh(subs: SocketSubscriptions, spec: SubscriptionSpec, ack: AckCallback | null, failed: string | undefined): void {
     const { socket } = subs;
     this.join(subs, spec, null);
     const now = this.deps.clock();
