@@ -6,8 +6,8 @@
  * compares on a tie; `projection()` gives the full view.
  *
  * A full view per intent (`viewOf`: the id as text, the settlement proof and transaction hashes
- * unpacked, the de-duplication arrays) cost ~8 µs each: one `GET /intents` over 86,566 intents took
- * 660-750 ms of the event loop (docs/socket-io.md "The first screen").
+ * unpacked, the de-duplication arrays) costs ~10 µs: a first page over 86,566 intents took most of
+ * a second of the event loop that way, and takes ~14 ms this way (BENCHMARKS.md section 10).
  *
  * Valid only until the store next changes: it refers to the record's place in the id table.
  */
