@@ -1,8 +1,8 @@
 /**
- * `mempool:stats`: current projections counted by internal status, kept up to date from diffs
- * (O(1) per diff), never by scanning the projections.
+ * `mempool:stats`: current projections counted by internal status. The store keeps the counts up
+ * to date as it folds (store.ts `step`: O(1) per event, from the record's status before and after),
+ * never by scanning the projections.
  */
-import type { Diff } from './diff.js';
 import type { InternalStatus } from './status.js';
 
 export interface MempoolStats {
@@ -29,29 +29,6 @@ export const COUNTER_OF: Readonly<Record<InternalStatus, Counter>> = {
 
 export function emptyStats(): MempoolStats {
   return { total: 0, submitted: 0, matched: 0, executing: 0, completed: 0, failed: 0, cancelled: 0 };
-}
-
-/** Updates `stats` in place from one diff; returns whether any count changed. */
-export function applyToStats(stats: MempoolStats, diff: Diff): boolean {
-  switch (diff.kind) {
-    case 'created':
-      stats[COUNTER_OF[diff.statusAfter]]++;
-      stats.total++;
-      return true;
-    case 'updated':
-      if (diff.status === null) return false;
-      stats[COUNTER_OF[diff.status.from]]--;
-      stats[COUNTER_OF[diff.status.to]]++;
-      return true;
-    case 'removed':
-      stats[COUNTER_OF[diff.statusBefore]]--;
-      stats.total--;
-      return true;
-    default: {
-      const never: never = diff;
-      throw new Error(`unknown diff ${JSON.stringify(never)}`);
-    }
-  }
 }
 
 /** A recount from scratch, for tests and consistency checks. */
