@@ -17,7 +17,7 @@ import type { IntentEventInput } from '../../src/contract/events.js';
 import { ALL_INTENTS_ROOM, type IntentFilter } from '../../src/contract/socket.js';
 import type { PositionedEmission } from '../../src/fanout/emissions.js';
 import { FilterIndex, filterRoom } from '../../src/fanout/filters.js';
-import { decodePosition, encodePosition, topicsHash } from '../../src/fanout/position.js';
+import { type Cut, decodePosition, encodePosition, topicsHash } from '../../src/fanout/position.js';
 import { Stream } from '../../src/fanout/stream.js';
 import type { SourceRecord } from '../../src/ingest/source.js';
 import { Pipeline } from '../../src/pipeline.js';
@@ -179,6 +179,13 @@ describe('positions', () => {
   });
 });
 
+/** The position a client has after the first `j` emissions (the stream's start for none). */
+function positionBefore(all: readonly PositionedEmission[], j: number): Cut {
+  return j === 0
+    ? decodePosition(HASH, encodePosition(HASH, { offsets: [], partial: null }))!
+    : decodePosition(HASH, all[j - 1]!.payload.position)!;
+}
+
 describe('resume', () => {
   it('on the same node: from any emission, exactly the emissions after it for each subscription', async () => {
     await fc.assert(
@@ -186,10 +193,7 @@ describe('resume', () => {
         const node = await run(merge(partitioned(history.lifecycle, history.proof), picksA));
         const all = node.delivered.map((d) => d.e);
         const j = Math.floor(cut * all.length);
-        const since =
-          j === 0
-            ? decodePosition(HASH, encodePosition(HASH, { offsets: [], partial: null }))!
-            : decodePosition(HASH, all[j - 1]!.payload.position)!;
+        const since = positionBefore(all, j);
         const specs: SubscriptionSpec[] = [
           { kind: 'all' },
           ...filtersOf(node).map((filter): SubscriptionSpec => ({ kind: 'filter', filter })),
@@ -216,10 +220,7 @@ describe('resume', () => {
           const node = await run(merge(partitioned(history.lifecycle, history.proof), picksA));
           const all = node.delivered.map((d) => d.e);
           const j = Math.floor(cut * all.length);
-          const start =
-            j === 0
-              ? decodePosition(HASH, encodePosition(HASH, { offsets: [], partial: null }))!
-              : decodePosition(HASH, all[j - 1]!.payload.position)!;
+          const start = positionBefore(all, j);
           for (const spec of [
             { kind: 'all' } as SubscriptionSpec,
             ...filtersOf(node).map((filter): SubscriptionSpec => ({ kind: 'filter', filter })),

@@ -80,6 +80,19 @@ const captured = (): { lines: Record<string, unknown>[]; logger: Logger } => {
   return { lines, logger: pino({ level: 'info' }, sink) };
 };
 
+/**
+ * A raw websocket that stops reading, then sends `packets`: resolves, once the server disconnected
+ * it as a slow consumer, with the most the server's accounting held for any socket.
+ */
+async function stallAfter(harness: Harness, packets: readonly string[]): Promise<number> {
+  const stalled = await RawSocketIo.connect(harness.port);
+  raws.push(stalled);
+  stalled.stopReading();
+  for (const p of packets) stalled.send(p);
+  await expect.poll(() => counter(harness, 'disconnects', 'slow_consumer'), { timeout: 20_000 }).toBe(1);
+  return highWater(harness);
+}
+
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('slow consumers', () => {
@@ -139,13 +152,8 @@ describe('slow consumers', () => {
     }
     expect(seen.of('intent:new')).toHaveLength(MISSED + 1);
 
-    const stalled = await RawSocketIo.connect(h.port);
-    raws.push(stalled);
-    stalled.stopReading();
-    stalled.send(`421${JSON.stringify(['subscribe:all', { since }])}`);
-    await expect.poll(() => counter(h!, 'disconnects', 'slow_consumer'), { timeout: 20_000 }).toBe(1);
     // the server's accounting: never more than the bound (plus the packet that crossed it)
-    const hw = await highWater(h);
+    const hw = await stallAfter(h, [`421${JSON.stringify(['subscribe:all', { since }])}`]);
     expect(hw).toBeGreaterThanOrEqual(BOUND);
     expect(hw).toBeLessThan(BOUND + 2048);
 
@@ -186,13 +194,11 @@ describe('slow consumers', () => {
     for (let f = 1; f <= 4; f++) for (let t = 10; t <= 14; t++) filters.push({ fromChain: f, toChain: t });
     for (const user of USERS) filters.push({ user });
     for (const user of USERS) for (let f = 1; f <= 4; f++) filters.push({ user, fromChain: f });
-    const stalled = await RawSocketIo.connect(h.port);
-    raws.push(stalled);
-    stalled.stopReading();
-    for (const [i, filter] of filters.entries()) stalled.send(`42${i + 1}${JSON.stringify(['subscribe:intents', filter])}`);
-    await expect.poll(() => counter(h!, 'disconnects', 'slow_consumer'), { timeout: 20_000 }).toBe(1);
     // one snapshot: at most 1000 statuses of ~500 bytes
-    const hw = await highWater(h);
+    const hw = await stallAfter(
+      h,
+      filters.map((filter, i) => `42${i + 1}${JSON.stringify(['subscribe:intents', filter])}`),
+    );
     expect(hw).toBeGreaterThanOrEqual(BOUND);
     expect(hw).toBeLessThan(BOUND + 600_000);
     // a reader subscribing the same gets every snapshot in full
