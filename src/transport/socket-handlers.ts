@@ -60,12 +60,6 @@ interface SocketState {
   readonly queued: (() => void)[];
 }
 
-const UNSUBSCRIBE_EVENT: Record<SubscriptionSpec['kind'], ClientEventName> = {
-  intent: 'unsubscribe:intent',
-  all: 'unsubscribe:all',
-  filter: 'unsubscribe:intents',
-};
-
 export class SocketHandlers {
   private live: boolean;
   private readonly sockets = new Map<string, SocketState>();
@@ -140,7 +134,7 @@ export class SocketHandlers {
 
   private unsubscribeIntent(state: SocketState, args: readonly unknown[], ack: AckCallback | null): void {
     const parsed = parseIntentId(args[0]);
-    if (parsed.ok) this.unsubscribe(state, { kind: 'intent', intentId: parsed.value }, ack);
+    if (parsed.ok) this.unsubscribe(state, 'unsubscribe:intent', { kind: 'intent', intentId: parsed.value }, ack);
     else this.refuse(state, 'unsubscribe:intent', parsed.refusal, ack);
   }
 
@@ -151,7 +145,7 @@ export class SocketHandlers {
   }
 
   private unsubscribeAll(state: SocketState, ack: AckCallback | null): void {
-    this.unsubscribe(state, { kind: 'all' }, ack);
+    this.unsubscribe(state, 'unsubscribe:all', { kind: 'all' }, ack);
   }
 
   private subscribeFilter(state: SocketState, args: readonly unknown[], ack: AckCallback | null): void {
@@ -162,7 +156,7 @@ export class SocketHandlers {
 
   private unsubscribeFilter(state: SocketState, args: readonly unknown[], ack: AckCallback | null): void {
     const parsed = parseFilter(args[0]);
-    if (parsed.ok) this.unsubscribe(state, { kind: 'filter', filter: parsed.value }, ack);
+    if (parsed.ok) this.unsubscribe(state, 'unsubscribe:intents', { kind: 'filter', filter: parsed.value }, ack);
     else this.refuse(state, 'unsubscribe:intents', parsed.refusal, ack);
   }
 
@@ -189,8 +183,8 @@ export class SocketHandlers {
     this.whenLive(state, () => this.deps.subscriptions.subscribe(state.subs, spec, resume, ack));
   }
 
-  private unsubscribe(state: SocketState, spec: SubscriptionSpec, ack: AckCallback | null): void {
-    if (this.queueFull(state, UNSUBSCRIBE_EVENT[spec.kind], ack)) return;
+  private unsubscribe(state: SocketState, event: ClientEventName, spec: SubscriptionSpec, ack: AckCallback | null): void {
+    if (this.queueFull(state, event, ack)) return;
     state.counted.delete(subscriptionKey(spec));
     this.whenLive(state, () => {
       this.deps.subscriptions.unsubscribe(state.subs, spec);
